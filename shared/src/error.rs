@@ -1,0 +1,102 @@
+//! The outcomes callers treat differently. HTTP mapping lives in `http::problem`, once.
+
+use serde::Serialize;
+
+/// One invalid input field, reported back so a client can point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// JSON path of the field, e.g. `name` or `autoAcceptDomains[2]`.
+    pub field: String,
+    /// Human reason, e.g. `must not be empty`.
+    pub reason: String,
+}
+
+impl FieldError {
+    /// Builds a field error; used by every `parse` constructor.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Every failure a domain operation can end with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is malformed; each field says why.
+    #[error("request validation failed")]
+    Validation(Vec<FieldError>),
+    /// No verified identity on the request.
+    #[error("authentication required: {0}")]
+    Unauthenticated(&'static str),
+    /// The caller is known but may not do this (used where hiding existence is not needed).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Missing, or not visible to this caller: the two are indistinguishable on purpose.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The state forbids the change (stable `kind` becomes the problem type).
+    #[error("{detail}")]
+    Conflict { kind: &'static str, detail: String },
+    /// A quota or size limit was reached.
+    #[error("{detail}")]
+    LimitReached { kind: &'static str, detail: String },
+    /// The same `Idempotency-Key` was used with a different request.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyKeyReused,
+    /// The body exceeds the accepted size.
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// Anything we did not plan for: logged with its cause, never shown.
+    #[error("unexpected failure")]
+    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    /// Shorthand for a single-field validation failure.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, reason)])
+    }
+
+    /// Wraps any error as unexpected, keeping its source chain for the logs.
+    pub fn unexpected(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Unexpected(source.into())
+    }
+}
+
+/// Domain result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Collects field errors from several parses, so one response names them all.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    /// Keeps the value or records the failure for `field`.
+    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    /// Records an error directly.
+    pub fn push(&mut self, error: FieldError) {
+        self.errors.push(error);
+    }
+
+    /// Ends validation: the errors if any, else `Ok`.
+    pub fn finish(self) -> Result<()> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.errors))
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! RFC 9457 problem details: the one place errors become HTTP.
+
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use crate::error::{Error, FieldError};
+
+/// Media type of every error response.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+#[derive(Debug, Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+/// Maps an error to its problem response. Unexpected errors are logged with
+/// their cause chain and shown only as a generic 500.
+pub fn problem_response(error: &Error) -> Response<Body> {
+    let (status, slug, title, detail, errors): (u16, &str, &str, String, &[FieldError]) = match error {
+        Error::Validation(errors) => (
+            400,
+            "validation",
+            "Invalid request",
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.reason))
+                .collect::<Vec<_>>()
+                .join("; "),
+            errors,
+        ),
+        Error::Unauthenticated(why) => (401, "unauthenticated", "Authentication required", (*why).into(), &[]),
+        Error::Forbidden(why) => (403, "forbidden", "Forbidden", why.clone(), &[]),
+        Error::NotFound(what) => (404, "not-found", "Not found", format!("{what} not found"), &[]),
+        Error::Conflict { kind, detail } => (409, kind, "Conflict", detail.clone(), &[]),
+        Error::LimitReached { kind, detail } => (429, kind, "Limit reached", detail.clone(), &[]),
+        Error::IdempotencyKeyReused => (
+            422,
+            "idempotency-key-reused",
+            "Idempotency key reused",
+            "this Idempotency-Key was already used with a different request".into(),
+            &[],
+        ),
+        Error::PayloadTooLarge { limit } => (
+            413,
+            "payload-too-large",
+            "Payload too large",
+            format!("the body must be at most {limit} bytes"),
+            &[],
+        ),
+        Error::Unexpected(source) => {
+            tracing::error!(error = %error_chain(source.as_ref()), "unexpected failure");
+            (500, "internal", "Internal error", "an unexpected error occurred; it has been logged".into(), &[])
+        }
+    };
+    let problem = Problem {
+        kind: format!("/problems/{slug}"),
+        title,
+        status,
+        detail,
+        errors,
+    };
+    let body = serde_json::to_string(&problem).unwrap_or_else(|_| String::from("{}"));
+    Response::builder()
+        .status(status)
+        .header("content-type", PROBLEM_CONTENT_TYPE)
+        .body(Body::Text(body))
+        .unwrap_or_default()
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(r: &Response<Body>) -> serde_json::Value {
+        match r.body() {
+            Body::Text(t) => serde_json::from_str(t).expect("json"),
+            other => panic!("unexpected body {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_error_has_its_status_and_stable_type() {
+        let cases = [
+            (Error::invalid("name", "must not be empty"), 400, "/problems/validation"),
+            (Error::Unauthenticated("no token"), 401, "/problems/unauthenticated"),
+            (Error::Forbidden("no".into()), 403, "/problems/forbidden"),
+            (Error::NotFound("group"), 404, "/problems/not-found"),
+            (Error::Conflict { kind: "last-admin", detail: "x".into() }, 409, "/problems/last-admin"),
+            (Error::LimitReached { kind: "admin-limit", detail: "x".into() }, 429, "/problems/admin-limit"),
+            (Error::IdempotencyKeyReused, 422, "/problems/idempotency-key-reused"),
+            (Error::PayloadTooLarge { limit: 1 }, 413, "/problems/payload-too-large"),
+            (Error::unexpected("secret cause"), 500, "/problems/internal"),
+        ];
+        for (error, status, kind) in cases {
+            let response = problem_response(&error);
+            assert_eq!(response.status(), status, "{error:?}");
+            assert_eq!(response.headers()["content-type"], PROBLEM_CONTENT_TYPE);
+            let body = body_of(&response);
+            assert_eq!(body["type"], kind, "{error:?}");
+            assert_eq!(body["status"], status, "{error:?}");
+            assert!(!body["detail"].as_str().unwrap_or_default().contains("secret"), "500s never leak causes");
+        }
+    }
+
+    #[test]
+    fn validation_problems_list_fields() {
+        let body = body_of(&problem_response(&Error::invalid("autoAcceptDomains[0]", "is a free email provider")));
+        assert_eq!(body["errors"][0]["field"], "autoAcceptDomains[0]");
+        assert_eq!(body["errors"][0]["reason"], "is a free email provider");
+    }
+}

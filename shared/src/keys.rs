@@ -1,0 +1,93 @@
+//! Single-table key builders: the only place key shapes are spelled out
+//! (DESIGN §4; the access-pattern table is in `docs/access-patterns.md`).
+
+use crate::model::{AccountId, EmailAddress, GroupId};
+
+/// Partition key attribute.
+pub const PK: &str = "PK";
+/// Sort key attribute.
+pub const SK: &str = "SK";
+/// First GSI's partition key attribute.
+pub const GSI1PK: &str = "GSI1PK";
+/// First GSI's sort key attribute.
+pub const GSI1SK: &str = "GSI1SK";
+/// First GSI's name.
+pub const GSI1: &str = "GSI1";
+/// Entity-type attribute, so a stream consumer or a human can tell items apart.
+pub const ENTITY: &str = "entity";
+/// TTL attribute (epoch seconds).
+pub const EXPIRES_AT: &str = "expiresAt";
+
+/// A full primary key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    /// Partition key value.
+    pub pk: String,
+    /// Sort key value.
+    pub sk: String,
+}
+
+fn key(pk: String, sk: impl Into<String>) -> Key {
+    Key { pk, sk: sk.into() }
+}
+
+/// Partition of everything about one group.
+pub fn group_pk(gid: &GroupId) -> String {
+    format!("GROUP#{gid}")
+}
+
+/// The group's settings item.
+pub fn group(gid: &GroupId) -> Key {
+    key(group_pk(gid), "GROUP")
+}
+
+/// One admin's link item (feeds the "groups I administer" index).
+pub fn admin(gid: &GroupId, aid: &AccountId) -> Key {
+    key(group_pk(gid), format!("ADMIN#{aid}"))
+}
+
+/// GSI1 partition for everything indexed under an account.
+pub fn account_gsi_pk(aid: &AccountId) -> String {
+    format!("ACCOUNT#{aid}")
+}
+
+/// GSI1 sort-key prefix of the groups an account administers.
+pub const ADMIN_OF_PREFIX: &str = "ADMINOF#";
+
+/// GSI1 sort key of an admin link.
+pub fn admin_of(gid: &GroupId) -> String {
+    format!("{ADMIN_OF_PREFIX}{gid}")
+}
+
+/// The account's profile item.
+pub fn account(aid: &AccountId) -> Key {
+    key(account_gsi_pk(aid), "ACCOUNT")
+}
+
+/// The uniqueness claim of a verified email address, pointing at its account.
+pub fn email_claim(email: &EmailAddress) -> Key {
+    key(format!("EMAIL#{email}"), "EMAIL")
+}
+
+/// A stored idempotent response, scoped to the caller so keys never collide across users.
+pub fn idempotency(aid: &AccountId, key_digest: &str) -> Key {
+    key(format!("IDEMPOTENCY#{aid}#{key_digest}"), "IDEMPOTENCY")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_have_their_documented_shapes() {
+        let gid = GroupId::parse("g", "0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f").expect("uuid");
+        let aid = AccountId::parse("a", "acc-1").expect("id");
+        let email = EmailAddress::parse("e", "Ana@Example.com").expect("email");
+        assert_eq!(group(&gid), Key { pk: "GROUP#0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f".into(), sk: "GROUP".into() });
+        assert_eq!(admin(&gid, &aid).sk, "ADMIN#acc-1");
+        assert_eq!(admin_of(&gid), "ADMINOF#0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f");
+        assert_eq!(account(&aid), Key { pk: "ACCOUNT#acc-1".into(), sk: "ACCOUNT".into() });
+        assert_eq!(email_claim(&email).pk, "EMAIL#ana@example.com");
+        assert_eq!(idempotency(&aid, "abc").pk, "IDEMPOTENCY#acc-1#abc");
+    }
+}

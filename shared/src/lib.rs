@@ -1,0 +1,17 @@
+//! The Groups domain crate: model and rules as plain Rust, the one DynamoDB
+//! repository, the mail adapters and the HTTP glue every Lambda shares.
+
+pub mod api;
+pub mod clock;
+pub mod deps;
+pub mod error;
+pub mod http;
+pub mod identity;
+pub mod keys;
+pub mod mail;
+pub mod model;
+pub mod repo;
+pub mod service;
+
+pub use deps::Deps;
+pub use error::{Error, FieldError, Result};

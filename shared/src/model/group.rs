@@ -1,0 +1,353 @@
+//! A group and its settings (DESIGN §3), and the pure rules that govern them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{AccountId, EmailAddress, EmailDomain, GroupId, GroupName};
+
+/// Member accounts a group may hold (product limit).
+pub const MAX_MEMBERS: u32 = 5_000;
+/// Administrators a group may have; keeps the group item small.
+pub const MAX_ADMINS: usize = 50;
+/// Automatically accepted domains a group may list.
+pub const MAX_AUTO_ACCEPT_DOMAINS: usize = 100;
+
+/// A Backblaze service the group pays for. Products are only ever added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Product {
+    /// Backblaze Computer Backup.
+    ComputerBackup,
+    /// Backblaze B2 Cloud Storage.
+    B2,
+}
+
+/// Single sign-on providers a group allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SsoProvider {
+    /// Google Workspace.
+    Google,
+    /// Microsoft 365.
+    Microsoft,
+}
+
+/// How often a scheduled email goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EmailCadence {
+    /// Never.
+    Off,
+    /// Every week.
+    #[default]
+    Weekly,
+    /// Every month.
+    Monthly,
+}
+
+/// The administrators' backup report email setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdminReportEmails {
+    /// How often admins get the report.
+    pub cadence: EmailCadence,
+    /// Attach the User Stats CSV instead of only linking to it.
+    #[serde(default)]
+    pub attach_csv: bool,
+}
+
+/// Whether people outside the accepted domains need an administrator's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Approval {
+    /// Everyone outside the accepted domains files a membership request.
+    #[default]
+    Restricted,
+    /// Anyone with the link joins without approval.
+    AutoApproveAll,
+}
+
+/// Who joins directly and who must ask.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinPolicy {
+    /// The approval rule for everyone not covered by a domain.
+    pub approval: Approval,
+    /// Domains whose verified addresses join without approval.
+    #[serde(default)]
+    pub auto_accept_domains: BTreeSet<EmailDomain>,
+}
+
+impl JoinPolicy {
+    /// The product rule: auto-approve lets everyone in; a listed domain lets in
+    /// only a *verified* address of exactly that domain; everyone else asks.
+    pub fn admits_directly(&self, email: &EmailAddress, email_verified: bool) -> bool {
+        match self.approval {
+            Approval::AutoApproveAll => true,
+            Approval::Restricted => {
+                email_verified && self.auto_accept_domains.iter().any(|d| email.is_in_domain(d))
+            }
+        }
+    }
+}
+
+/// Lifecycle state; dissolved groups accept no changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GroupStatus {
+    /// In use.
+    #[default]
+    Active,
+    /// Dissolved: kept for history only.
+    Dissolved,
+}
+
+/// One administrator as recorded on the group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminEntry {
+    /// The admin's email when they were added (for display and notifications).
+    pub email: EmailAddress,
+    /// When they became an admin.
+    #[serde(with = "time::serde::rfc3339")]
+    pub added_at: OffsetDateTime,
+}
+
+/// A group as stored: settings, admins (on the item itself so every
+/// authorisation check is a condition on one item) and the member count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    /// Identifier.
+    pub id: GroupId,
+    /// Display name.
+    pub name: GroupName,
+    /// Products and when each was added; keys are never removed.
+    pub products: BTreeMap<Product, String>,
+    /// Whether admins may act on members' accounts; fixed at creation.
+    pub managed: bool,
+    /// Who joins directly.
+    pub join_policy: JoinPolicy,
+    /// Allowed SSO providers.
+    #[serde(default)]
+    pub sso: BTreeSet<SsoProvider>,
+    /// Members' backup summary emails.
+    pub member_summary_emails: EmailCadence,
+    /// Admins' report emails.
+    pub admin_report_emails: AdminReportEmails,
+    /// Ask joiners to accept 30-day version history.
+    #[serde(default)]
+    pub version_history_30_days: bool,
+    /// Lifecycle state.
+    pub status: GroupStatus,
+    /// Administrators by account id.
+    pub admins: BTreeMap<AccountId, AdminEntry>,
+    /// Member accounts currently in the group.
+    pub member_count: u32,
+    /// Incremented on every change.
+    pub version: u64,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl Group {
+    /// True when `account` administers this group.
+    pub fn is_admin(&self, account: &AccountId) -> bool {
+        self.admins.contains_key(account)
+    }
+}
+
+/// A validated request to create a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGroup {
+    /// Display name.
+    pub name: GroupName,
+    /// At least one product.
+    pub products: BTreeSet<Product>,
+    /// Fixed for the group's life.
+    pub managed: bool,
+    /// Join policy.
+    pub join_policy: JoinPolicy,
+    /// SSO providers.
+    pub sso: BTreeSet<SsoProvider>,
+    /// Member summary emails.
+    pub member_summary_emails: EmailCadence,
+    /// Admin report emails.
+    pub admin_report_emails: AdminReportEmails,
+    /// Ask joiners to accept 30-day version history.
+    pub version_history_30_days: bool,
+}
+
+impl NewGroup {
+    /// Builds the stored group with `creator` as its first admin.
+    pub fn into_group(
+        self,
+        id: GroupId,
+        creator: AccountId,
+        creator_email: EmailAddress,
+        now: OffsetDateTime,
+    ) -> Group {
+        let stamp = rfc3339(now);
+        Group {
+            id,
+            name: self.name,
+            products: self.products.into_iter().map(|p| (p, stamp.clone())).collect(),
+            managed: self.managed,
+            join_policy: self.join_policy,
+            sso: self.sso,
+            member_summary_emails: self.member_summary_emails,
+            admin_report_emails: self.admin_report_emails,
+            version_history_30_days: self.version_history_30_days,
+            status: GroupStatus::Active,
+            admins: BTreeMap::from([(
+                creator,
+                AdminEntry {
+                    email: creator_email,
+                    added_at: now,
+                },
+            )]),
+            member_count: 0,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// A validated edit. `None` leaves a setting as it is. There is no way to
+/// remove a product or change `managed`: the type cannot express it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupChanges {
+    /// New name.
+    pub name: Option<GroupName>,
+    /// Products to add (existing ones stay).
+    pub add_products: BTreeSet<Product>,
+    /// New approval rule.
+    pub approval: Option<Approval>,
+    /// Replacement list of auto-accepted domains.
+    pub auto_accept_domains: Option<BTreeSet<EmailDomain>>,
+    /// Replacement set of SSO providers.
+    pub sso: Option<BTreeSet<SsoProvider>>,
+    /// Member summary email cadence.
+    pub member_summary_emails: Option<EmailCadence>,
+    /// Admin report email setting.
+    pub admin_report_emails: Option<AdminReportEmails>,
+    /// 30-day version history requirement.
+    pub version_history_30_days: Option<bool>,
+}
+
+impl GroupChanges {
+    /// True when the edit would change nothing (rejected: an empty PATCH is a client bug).
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// Applies the edit in memory: the same rules the repository's update expression encodes.
+    pub fn apply_to(&self, group: &mut Group, now: OffsetDateTime) {
+        if let Some(name) = &self.name {
+            group.name = name.clone();
+        }
+        for product in &self.add_products {
+            group.products.entry(*product).or_insert_with(|| rfc3339(now));
+        }
+        if let Some(approval) = self.approval {
+            group.join_policy.approval = approval;
+        }
+        if let Some(domains) = &self.auto_accept_domains {
+            group.join_policy.auto_accept_domains = domains.clone();
+        }
+        if let Some(sso) = &self.sso {
+            group.sso = sso.clone();
+        }
+        if let Some(c) = self.member_summary_emails {
+            group.member_summary_emails = c;
+        }
+        if let Some(r) = self.admin_report_emails {
+            group.admin_report_emails = r;
+        }
+        if let Some(v) = self.version_history_30_days {
+            group.version_history_30_days = v;
+        }
+        group.version += 1;
+        group.updated_at = now;
+    }
+}
+
+/// RFC 3339 text for a time; the one format stored and returned.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email(s: &str) -> EmailAddress {
+        EmailAddress::parse("e", s).expect("valid email")
+    }
+
+    fn policy(approval: Approval, domains: &[&str]) -> JoinPolicy {
+        JoinPolicy {
+            approval,
+            auto_accept_domains: domains
+                .iter()
+                .map(|d| EmailDomain::parse("d", d).expect("valid domain"))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn join_policy_decides_who_joins_directly() {
+        use Approval::*;
+        let cases = [
+            (policy(Restricted, &[]), "ana@example.com", true, false, "restricted, no domains"),
+            (policy(Restricted, &["example.com"]), "ana@example.com", true, true, "listed domain, verified"),
+            (policy(Restricted, &["example.com"]), "ana@example.com", false, false, "listed domain, unverified"),
+            (policy(Restricted, &["example.com"]), "ana@evil-example.com", true, false, "look-alike prefix"),
+            (policy(Restricted, &["example.com"]), "ana@example.com.evil.net", true, false, "look-alike suffix"),
+            (policy(Restricted, &["example.com", "rad.biz"]), "bo@rad.biz", true, true, "second listed domain"),
+            (policy(AutoApproveAll, &[]), "anyone@else.org", false, true, "auto-approve, unverified"),
+            (policy(AutoApproveAll, &["example.com"]), "x@other.org", true, true, "auto-approve beats list"),
+        ];
+        for (policy, address, verified, expected, case) in cases {
+            assert_eq!(policy.admits_directly(&email(address), verified), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn changes_add_products_and_never_remove_them() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let new = NewGroup {
+            name: GroupName::parse("n", "Initech").expect("valid"),
+            products: BTreeSet::from([Product::ComputerBackup]),
+            managed: true,
+            join_policy: JoinPolicy::default(),
+            sso: BTreeSet::new(),
+            member_summary_emails: EmailCadence::Weekly,
+            admin_report_emails: AdminReportEmails::default(),
+            version_history_30_days: false,
+        };
+        let creator = AccountId::parse("sub", "creator").expect("valid");
+        let mut group = new.into_group(GroupId::new(), creator.clone(), email("c@example.com"), now);
+        assert!(group.is_admin(&creator));
+        assert_eq!(group.version, 1);
+
+        let changes = GroupChanges {
+            add_products: BTreeSet::from([Product::B2, Product::ComputerBackup]),
+            ..GroupChanges::default()
+        };
+        changes.apply_to(&mut group, now);
+        assert_eq!(group.products.keys().copied().collect::<Vec<_>>(), [Product::ComputerBackup, Product::B2]);
+        assert!(group.managed, "managed is untouched by any change");
+        assert_eq!(group.version, 2);
+        assert!(GroupChanges::default().is_empty());
+        assert!(!changes.is_empty());
+    }
+}

@@ -1,0 +1,19 @@
+//! The group model as plain Rust: values that can only exist when valid.
+
+mod account;
+mod domain;
+mod email;
+mod group;
+mod ids;
+mod name;
+
+pub use account::Account;
+pub use domain::EmailDomain;
+pub use email::EmailAddress;
+pub use group::{
+    AdminEntry, AdminReportEmails, Approval, EmailCadence, Group, GroupChanges, GroupStatus,
+    JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS, NewGroup, Product, SsoProvider,
+};
+pub use group::rfc3339;
+pub use ids::{AccountId, GroupId};
+pub use name::GroupName;

@@ -1,0 +1,81 @@
+//! The one DynamoDB repository (single table, DESIGN §4). Invariants live in
+//! condition expressions and transactions; each public operation documents its
+//! round trips. SDK errors are matched by kind, never by their text.
+
+mod accounts;
+mod groups;
+mod idempotency;
+mod tx;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use idempotency::{IdempotentWrite, StoredResponse, Written};
+
+use crate::error::Error;
+use crate::keys::{self, Key};
+
+/// A DynamoDB item as the SDK sees it.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Access to the service's table.
+#[derive(Debug, Clone)]
+pub struct Repository {
+    client: Client,
+    table: String,
+}
+
+impl Repository {
+    /// Wraps a client built once per cold start.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table name (for wiring and diagnostics).
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The client (for the stand-ins' table set-up and tests).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// Converts a key to the SDK's map.
+pub(crate) fn key_map(key: &Key) -> Item {
+    HashMap::from([
+        (keys::PK.to_owned(), AttributeValue::S(key.pk.clone())),
+        (keys::SK.to_owned(), AttributeValue::S(key.sk.clone())),
+    ])
+}
+
+/// Serialises a value into an item carrying its key and entity type.
+pub(crate) fn to_item<T: Serialize>(key: &Key, entity: &str, value: &T) -> Result<Item, Error> {
+    let mut item: Item = serde_dynamo::to_item(value).map_err(Error::unexpected)?;
+    item.extend(key_map(key));
+    item.insert(keys::ENTITY.to_owned(), AttributeValue::S(entity.to_owned()));
+    Ok(item)
+}
+
+/// Deserialises an item, ignoring key attributes.
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, Error> {
+    serde_dynamo::from_item(item).map_err(Error::unexpected)
+}
+
+/// A string attribute.
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// A number attribute.
+pub(crate) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}

@@ -1,0 +1,112 @@
+//! Creating and administering groups.
+
+use crate::api::{AdminView, GroupView};
+use crate::deps::Deps;
+use crate::error::{Error, Result};
+use crate::http::IdempotencyRequest;
+use crate::identity::Caller;
+use crate::model::{AccountId, EmailAddress, Group, GroupChanges, GroupId, NewGroup};
+use crate::repo::{StoredResponse, Written};
+
+/// Serialises a view as the stored reply for `status`.
+fn stored(status: u16, view: &impl serde::Serialize) -> Result<StoredResponse> {
+    Ok(StoredResponse {
+        status,
+        body: serde_json::to_string(view).map_err(Error::unexpected)?,
+    })
+}
+
+fn settle(written: Written, fresh: StoredResponse) -> StoredResponse {
+    match written {
+        Written::Fresh => fresh,
+        Written::Replayed(original) => original,
+    }
+}
+
+/// Creates a group with the caller as its first admin. Only a verified email
+/// may create one (the product's "Verify Email" step). Replies 201 with the group.
+pub async fn create_group(
+    deps: &Deps,
+    caller: &Caller,
+    new: NewGroup,
+    idem: Option<IdempotencyRequest>,
+) -> Result<StoredResponse> {
+    if !caller.email_verified {
+        return Err(Error::Forbidden(
+            "verify your email address before creating a group".into(),
+        ));
+    }
+    let now = deps.clock.now();
+    let group = new.into_group(GroupId::new(), caller.account_id.clone(), caller.email.clone(), now);
+    let reply = stored(201, &GroupView::from(&group))?;
+    let idem = idem.map(|i| i.with_response(&reply));
+    let written = deps.repo.create_group(&group, caller, idem.as_ref(), now).await?;
+    Ok(settle(written, reply))
+}
+
+/// The group if the caller administers it; otherwise the same 404 as a missing group.
+pub async fn get_group(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<Group> {
+    match deps.repo.get_group(gid).await? {
+        Some(group) if group.is_admin(&caller.account_id) => Ok(group),
+        _ => Err(Error::NotFound("group")),
+    }
+}
+
+/// The groups the caller administers.
+pub async fn list_groups(deps: &Deps, caller: &Caller) -> Result<Vec<Group>> {
+    deps.repo.list_admin_groups(&caller.account_id).await
+}
+
+/// Applies an edit; only the group's admins may, and not after dissolution.
+pub async fn update_group(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    changes: &GroupChanges,
+) -> Result<Group> {
+    deps.repo
+        .update_group(gid, &caller.account_id, changes, deps.clock.now())
+        .await
+}
+
+/// Makes the account with `email` an admin. The address must belong to an
+/// account with a verified email, so nobody can be granted rights by typo-squatting.
+pub async fn add_admin(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    email: &EmailAddress,
+    idem: Option<IdempotencyRequest>,
+) -> Result<StoredResponse> {
+    let target = deps.repo.account_id_by_email(email).await?.ok_or_else(|| {
+        Error::invalid(
+            "email",
+            "no account with a verified email uses this address; ask them to sign in once first",
+        )
+    })?;
+    let now = deps.clock.now();
+    let view = AdminView {
+        account_id: target.clone(),
+        email: email.clone(),
+        added_at: now,
+    };
+    let reply = stored(201, &view)?;
+    let idem = idem.map(|i| i.with_response(&reply));
+    let written = deps
+        .repo
+        .add_admin(gid, &caller.account_id, &target, email, idem.as_ref(), now)
+        .await?;
+    Ok(settle(written, reply))
+}
+
+/// Removes an admin (possibly the caller), never the last one.
+pub async fn remove_admin(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    target: &AccountId,
+) -> Result<()> {
+    deps.repo
+        .remove_admin(gid, &caller.account_id, target, deps.clock.now())
+        .await
+}
