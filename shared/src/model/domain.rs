@@ -60,7 +60,7 @@ pub(crate) fn normalise_host(raw: &str) -> Result<String, &'static str> {
         return Err("must be a bare domain such as example.com");
     }
     let ascii = idna::domain_to_ascii_strict(trimmed).map_err(|_| "is not a valid domain name")?;
-    if ascii.len() > 253 || !ascii.contains('.') {
+    if ascii.len() > 253 {
         return Err("is not a valid domain name");
     }
     Ok(ascii)
@@ -142,7 +142,7 @@ mod tests {
             ("user@example.com", "bare domain"),
             ("https://example.com", "bare domain"),
             ("exa mple.com", "valid domain"),
-            ("localhost", "valid domain"),
+            ("localhost", "public suffix"),
         ];
         for (input, reason) in cases {
             let err = EmailDomain::parse("d", input).expect_err(input);

@@ -24,7 +24,10 @@ impl EmailAddress {
             return Err(FieldError::new(field, "must be at most 254 characters"));
         }
         let (local, host) = raw.rsplit_once('@').ok_or_else(invalid)?;
-        let host = normalise_host(host).map_err(|_| invalid())?;
+        let host = normalise_host(host)
+            .ok()
+            .filter(|h| h.contains('.'))
+            .ok_or_else(invalid)?;
         let candidate = format!("{}@{host}", local.to_lowercase());
         email_address::EmailAddress::from_str(&candidate).map_err(|_| invalid())?;
         if candidate.chars().any(|c| c.is_whitespace() || c.is_control()) {

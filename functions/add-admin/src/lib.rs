@@ -1,0 +1,25 @@
+//! `POST /groups/{groupId}/admins`: give an account admin rights, by email.
+//!
+//! Who: the group's admins (others: 404). Honours `Idempotency-Key`.
+//! DynamoDB: one consistent `GetItem` (email → account) and one `TransactWriteItems`.
+
+use lambda_http::{Body, Request, Response};
+use shared::api::AddAdminRequest;
+use shared::model::GroupId;
+use shared::service::groups;
+use shared::{Deps, http};
+
+/// Handles the request; failures are problem responses, never `Err`.
+#[tracing::instrument(name = "add_admin", skip_all)]
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    http::respond(run(deps, &req).await)
+}
+
+async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
+    let caller = http::caller(req)?;
+    let gid = http::path_param(req, "groupId", GroupId::parse)?;
+    let email = http::json_body::<AddAdminRequest>(req)?.email()?;
+    let idem = http::idempotency_request(req, &caller)?;
+    let reply = groups::add_admin(deps, &caller, &gid, &email, idem).await?;
+    Ok(http::reply(&reply))
+}

@@ -1,0 +1,25 @@
+//! `PATCH /groups/{groupId}`: edit name, products (add only), SSO, domains,
+//! approval policy and email settings.
+//!
+//! Who: the group's admins (others: 404). Not after dissolution (409).
+//! DynamoDB: one conditional `UpdateItem` returning the new group.
+
+use lambda_http::{Body, Request, Response};
+use shared::api::{GroupView, UpdateGroupRequest};
+use shared::model::{GroupChanges, GroupId};
+use shared::service::groups;
+use shared::{Deps, http};
+
+/// Handles the request; failures are problem responses, never `Err`.
+#[tracing::instrument(name = "update_group", skip_all)]
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    http::respond(run(deps, &req).await)
+}
+
+async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
+    let caller = http::caller(req)?;
+    let gid = http::path_param(req, "groupId", GroupId::parse)?;
+    let changes = GroupChanges::try_from(http::json_body::<UpdateGroupRequest>(req)?)?;
+    let group = groups::update_group(deps, &caller, &gid, &changes).await?;
+    http::json(200, &GroupView::from(&group))
+}

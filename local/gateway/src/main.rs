@@ -1,0 +1,100 @@
+//! `local serve` runs the whole API on 127.0.0.1 against embedded AWS
+//! stand-ins (or real AWS when the standard AWS environment names an
+//! endpoint); `local token EMAIL` mints a token for it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use local::TokenKey;
+use shared::Deps;
+use shared::clock::SystemClock;
+use shared::repo::Repository;
+use standins::{Names, StandIns, Storage};
+
+#[derive(Parser)]
+#[command(about = "Run the Groups API locally")]
+struct Cli {
+    /// Where local state lives (stand-in data, the token secret).
+    #[arg(long, global = true, default_value = ".local", env = "GROUPS_LOCAL_DIR")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every HTTP route of infra/template.yaml.
+    Serve {
+        /// Address to listen on (loopback only by default).
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+    },
+    /// Print a bearer token for EMAIL, accepted by `serve`.
+    Token {
+        /// The signed-in person's email.
+        email: String,
+        /// Mint a token whose email is not verified.
+        #[arg(long)]
+        unverified: bool,
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 12)]
+        hours: i64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,aws_config=warn,aws_smithy_runtime=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let key = TokenKey::load_or_create(&cli.data_dir)?;
+    match cli.command {
+        Command::Token { email, unverified, hours } => {
+            println!("{}", key.mint(&email, !unverified, time::Duration::hours(hours))?);
+            Ok(())
+        }
+        Command::Serve { addr } => serve(addr, &cli.data_dir, key).await,
+    }
+}
+
+async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> anyhow::Result<()> {
+    // Keep the stand-ins alive for as long as the server runs.
+    let (deps, _standins) = if std::env::var_os("AWS_ENDPOINT_URL").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some()
+    {
+        tracing::info!("using the AWS endpoint from the environment");
+        (Deps::from_env().await?, None)
+    } else {
+        let standins = StandIns::start(Storage::Folder(data_dir.join("aws")), Names::default())
+            .await
+            .context("starting the embedded AWS stand-ins")?;
+        standins.spawn_ttl_sweeper(Duration::from_secs(60));
+        tracing::info!(
+            dynamodb = %standins.dynamodb_endpoint,
+            s3 = %standins.s3_endpoint,
+            data = %data_dir.display(),
+            "embedded AWS stand-ins running"
+        );
+        let repo = Repository::new(standins.dynamodb(), standins.names.table.clone());
+        (Deps::new(repo, Arc::new(SystemClock)), Some(standins))
+    };
+    let app = local::app(Arc::new(deps), key)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!("Groups API listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! One test harness: `spawn_app()` starts fresh embedded AWS stand-ins (a new
+//! table per test, so tests run in parallel) and the local gateway on an
+//! ephemeral port, and returns a client for it.
+
+use std::sync::Arc;
+
+use local::TokenKey;
+use serde_json::Value;
+use shared::Deps;
+use shared::clock::FixedClock;
+use shared::repo::Repository;
+use standins::{Names, StandIns, Storage};
+
+/// A running API with its stand-ins.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// HTTP client.
+    pub http: reqwest::Client,
+    /// Signs tokens the gateway accepts.
+    pub key: TokenKey,
+    /// The dependencies the handlers use (same table).
+    pub deps: Arc<Deps>,
+    /// The controllable clock behind `deps`.
+    pub clock: FixedClock,
+    /// The stand-ins (kept alive for the test).
+    pub standins: StandIns,
+}
+
+/// Starts everything for one test.
+pub async fn spawn_app() -> TestApp {
+    let standins = StandIns::start(Storage::Memory, Names::default())
+        .await
+        .expect("embedded stand-ins start");
+    let clock = FixedClock::new(time::OffsetDateTime::now_utc());
+    let repo = Repository::new(standins.dynamodb(), standins.names.table.clone());
+    let deps = Arc::new(Deps::new(repo, Arc::new(clock.clone())));
+    let key = TokenKey::random();
+    let app = local::app(deps.clone(), key.clone()).expect("gateway routes build");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = local::serve_router(listener, app).await;
+    });
+    TestApp {
+        base_url: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+        key,
+        deps,
+        clock,
+        standins,
+    }
+}
+
+/// A response's status and JSON body (Null when empty).
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// `content-type` header.
+    pub content_type: String,
+    /// Parsed body.
+    pub body: Value,
+}
+
+impl TestApp {
+    /// A verified token for `email`.
+    pub fn token(&self, email: &str) -> String {
+        self.key.mint(email, true, time::Duration::hours(1)).expect("mint token")
+    }
+
+    /// A token whose email is not verified.
+    pub fn unverified_token(&self, email: &str) -> String {
+        self.key.mint(email, false, time::Duration::hours(1)).expect("mint token")
+    }
+
+    /// Sends a request with optional token, JSON body and extra headers.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(method, format!("{}{path}", self.base_url));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request reaches the gateway");
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = resp.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply { status, content_type, body }
+    }
+
+    /// `GET` as `token`.
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call("GET", path, Some(token), None, &[]).await
+    }
+
+    /// `POST` JSON as `token`.
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call("POST", path, Some(token), Some(&body), &[]).await
+    }
+
+    /// `PATCH` JSON as `token`.
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call("PATCH", path, Some(token), Some(&body), &[]).await
+    }
+
+    /// `DELETE` as `token`.
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.call("DELETE", path, Some(token), None, &[]).await
+    }
+
+    /// Creates a group as `token` and returns its id.
+    pub async fn create_group(&self, token: &str, body: Value) -> String {
+        let reply = self.post("/groups", token, body).await;
+        assert_eq!(reply.status, 201, "create group: {reply:?}");
+        reply.body["id"].as_str().expect("group id").to_owned()
+    }
+
+    /// Signs `email` in once (`GET /me`) so an account exists for it.
+    pub async fn sign_in(&self, email: &str) -> String {
+        let token = self.token(email);
+        let reply = self.get("/me", &token).await;
+        assert_eq!(reply.status, 200, "sign in {email}: {reply:?}");
+        token
+    }
+
+    /// The table's client, to inspect stored items.
+    pub fn repo(&self) -> &Repository {
+        &self.deps.repo
+    }
+}
