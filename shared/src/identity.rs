@@ -26,8 +26,8 @@ impl Caller {
         let email = claims
             .get("email")
             .ok_or(Error::Unauthenticated("token has no `email` claim"))?;
-        let account_id =
-            AccountId::parse("sub", sub).map_err(|_| Error::Unauthenticated("malformed `sub` claim"))?;
+        let account_id = AccountId::parse("sub", sub)
+            .map_err(|_| Error::Unauthenticated("malformed `sub` claim"))?;
         let email = EmailAddress::parse("email", email)
             .map_err(|_| Error::Unauthenticated("malformed `email` claim"))?;
         let email_verified = claims
@@ -46,7 +46,10 @@ mod tests {
     use super::*;
 
     fn claims(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -69,7 +72,10 @@ mod tests {
             if let Some(v) = v {
                 m.insert("email_verified".into(), v.into());
             }
-            assert!(!Caller::from_claims(&m).expect("valid").email_verified, "{v:?}");
+            assert!(
+                !Caller::from_claims(&m).expect("valid").email_verified,
+                "{v:?}"
+            );
         }
     }
 
@@ -83,7 +89,10 @@ mod tests {
             claims(&[("sub", "a"), ("email", "not-an-email")]),
         ];
         for (i, c) in cases.iter().enumerate() {
-            assert!(matches!(Caller::from_claims(c), Err(Error::Unauthenticated(_))), "case {i}");
+            assert!(
+                matches!(Caller::from_claims(c), Err(Error::Unauthenticated(_))),
+                "case {i}"
+            );
         }
     }
 }

@@ -83,10 +83,25 @@ mod tests {
         let gid = GroupId::parse("g", "0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f").expect("uuid");
         let aid = AccountId::parse("a", "acc-1").expect("id");
         let email = EmailAddress::parse("e", "Ana@Example.com").expect("email");
-        assert_eq!(group(&gid), Key { pk: "GROUP#0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f".into(), sk: "GROUP".into() });
+        assert_eq!(
+            group(&gid),
+            Key {
+                pk: "GROUP#0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f".into(),
+                sk: "GROUP".into()
+            }
+        );
         assert_eq!(admin(&gid, &aid).sk, "ADMIN#acc-1");
-        assert_eq!(admin_of(&gid), "ADMINOF#0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f");
-        assert_eq!(account(&aid), Key { pk: "ACCOUNT#acc-1".into(), sk: "ACCOUNT".into() });
+        assert_eq!(
+            admin_of(&gid),
+            "ADMINOF#0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f"
+        );
+        assert_eq!(
+            account(&aid),
+            Key {
+                pk: "ACCOUNT#acc-1".into(),
+                sk: "ACCOUNT".into()
+            }
+        );
         assert_eq!(email_claim(&email).pk, "EMAIL#ana@example.com");
         assert_eq!(idempotency(&aid, "abc").pk, "IDEMPOTENCY#acc-1#abc");
     }

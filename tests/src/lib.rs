@@ -37,7 +37,9 @@ pub async fn spawn_app() -> TestApp {
     let deps = Arc::new(Deps::new(repo, Arc::new(clock.clone())));
     let key = TokenKey::random();
     let app = local::app(deps.clone(), key.clone()).expect("gateway routes build");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(async move {
         let _ = local::serve_router(listener, app).await;
@@ -66,12 +68,16 @@ pub struct Reply {
 impl TestApp {
     /// A verified token for `email`.
     pub fn token(&self, email: &str) -> String {
-        self.key.mint(email, true, time::Duration::hours(1)).expect("mint token")
+        self.key
+            .mint(email, true, time::Duration::hours(1))
+            .expect("mint token")
     }
 
     /// A token whose email is not verified.
     pub fn unverified_token(&self, email: &str) -> String {
-        self.key.mint(email, false, time::Duration::hours(1)).expect("mint token")
+        self.key
+            .mint(email, false, time::Duration::hours(1))
+            .expect("mint token")
     }
 
     /// Sends a request with optional token, JSON body and extra headers.
@@ -84,7 +90,9 @@ impl TestApp {
         headers: &[(&str, &str)],
     ) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.http.request(method, format!("{}{path}", self.base_url));
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base_url));
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
@@ -108,7 +116,11 @@ impl TestApp {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        Reply { status, content_type, body }
+        Reply {
+            status,
+            content_type,
+            body,
+        }
     }
 
     /// `GET` as `token`.
@@ -123,7 +135,8 @@ impl TestApp {
 
     /// `PATCH` JSON as `token`.
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.call("PATCH", path, Some(token), Some(&body), &[]).await
+        self.call("PATCH", path, Some(token), Some(&body), &[])
+            .await
     }
 
     /// `DELETE` as `token`.

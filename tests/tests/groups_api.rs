@@ -39,14 +39,21 @@ async fn an_admin_creates_edits_and_shares_a_group_and_outsiders_see_nothing() {
     assert_eq!(edited.status, 200, "{edited:?}");
     assert_eq!(edited.body["name"], "Initech Everyone");
     assert_eq!(edited.body["products"], json!(["computerBackup", "b2"]));
-    assert_eq!(edited.body["joinPolicy"]["autoAcceptDomains"], json!(["initech.com"]));
+    assert_eq!(
+        edited.body["joinPolicy"]["autoAcceptDomains"],
+        json!(["initech.com"])
+    );
     assert_eq!(edited.body["adminReportEmails"]["attachCsv"], true);
     assert_eq!(edited.body["version"], 2);
 
     // Add an admin by email: bob has signed in once.
     let bob = app.sign_in("bob@initech.com").await;
     let added = app
-        .post(&format!("/groups/{gid}/admins"), &alice, json!({"email": "Bob@Initech.com"}))
+        .post(
+            &format!("/groups/{gid}/admins"),
+            &alice,
+            json!({"email": "Bob@Initech.com"}),
+        )
         .await;
     assert_eq!(added.status, 201, "{added:?}");
     assert_eq!(added.body["email"], "bob@initech.com");
@@ -63,20 +70,51 @@ async fn an_admin_creates_edits_and_shares_a_group_and_outsiders_see_nothing() {
     let missing = format!("/groups/{}", uuid::Uuid::now_v7());
     for (method, path, body) in [
         ("GET", format!("/groups/{gid}"), None),
-        ("PATCH", format!("/groups/{gid}"), Some(json!({"name": "Pwned"}))),
-        ("POST", format!("/groups/{gid}/admins"), Some(json!({"email": "bob@initech.com"}))),
-        ("DELETE", format!("/groups/{gid}/admins/{}", local::auth::local_subject("alice@initech.com")), None),
+        (
+            "PATCH",
+            format!("/groups/{gid}"),
+            Some(json!({"name": "Pwned"})),
+        ),
+        (
+            "POST",
+            format!("/groups/{gid}/admins"),
+            Some(json!({"email": "bob@initech.com"})),
+        ),
+        (
+            "DELETE",
+            format!(
+                "/groups/{gid}/admins/{}",
+                local::auth::local_subject("alice@initech.com")
+            ),
+            None,
+        ),
     ] {
-        let denied = app.call(method, &path, Some(&mallory), body.as_ref(), &[]).await;
+        let denied = app
+            .call(method, &path, Some(&mallory), body.as_ref(), &[])
+            .await;
         assert_eq!(denied.status, 404, "{method} {path}: {denied:?}");
         assert_eq!(denied.content_type, "application/problem+json");
-        let absent = app.call(method, &path.replace(&format!("/groups/{gid}"), &missing), Some(&mallory), body.as_ref(), &[]).await;
-        assert_eq!(denied.body, absent.body, "{method}: outsider and missing group are indistinguishable");
+        let absent = app
+            .call(
+                method,
+                &path.replace(&format!("/groups/{gid}"), &missing),
+                Some(&mallory),
+                body.as_ref(),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            denied.body, absent.body,
+            "{method}: outsider and missing group are indistinguishable"
+        );
     }
     let listed = app.get("/groups", &mallory).await;
     assert_eq!(listed.body["groups"], json!([]));
     let unchanged = app.get(&format!("/groups/{gid}"), &alice).await;
-    assert_eq!(unchanged.body["name"], "Initech Everyone", "outsider's PATCH changed nothing");
+    assert_eq!(
+        unchanged.body["name"], "Initech Everyone",
+        "outsider's PATCH changed nothing"
+    );
 }
 
 #[tokio::test]
@@ -86,7 +124,9 @@ async fn requests_without_a_valid_token_never_reach_a_function() {
         .mint("alice@initech.com", true, time::Duration::hours(1))
         .expect("mint");
     for token in [None, Some("not-a-jwt"), Some(forged.as_str())] {
-        let reply = app.call("POST", "/groups", token, Some(&initech()), &[]).await;
+        let reply = app
+            .call("POST", "/groups", token, Some(&initech()), &[])
+            .await;
         assert_eq!(reply.status, 401, "token {token:?}");
         assert_eq!(reply.body["message"], "Unauthorized");
     }
@@ -95,7 +135,13 @@ async fn requests_without_a_valid_token_never_reach_a_function() {
 #[tokio::test]
 async fn creating_a_group_needs_a_verified_email() {
     let app = spawn_app().await;
-    let reply = app.post("/groups", &app.unverified_token("eve@initech.com"), initech()).await;
+    let reply = app
+        .post(
+            "/groups",
+            &app.unverified_token("eve@initech.com"),
+            initech(),
+        )
+        .await;
     assert_eq!(reply.status, 403, "{reply:?}");
     assert_eq!(reply.body["type"], "/problems/forbidden");
 }
@@ -105,12 +151,21 @@ async fn invalid_input_is_reported_per_field_and_changes_nothing() {
     let app = spawn_app().await;
     let alice = app.token("alice@initech.com");
     let cases = [
-        (json!({"name": " ", "products": [], "managed": true}), vec!["name", "products"]),
+        (
+            json!({"name": " ", "products": [], "managed": true}),
+            vec!["name", "products"],
+        ),
         (json!({"name": "x", "products": ["b2"]}), vec!["body"]),
-        (json!({"name": "x", "products": ["b2"], "managed": true, "owner": "me"}), vec!["owner"]),
+        (
+            json!({"name": "x", "products": ["b2"], "managed": true, "owner": "me"}),
+            vec!["owner"],
+        ),
         (
             json!({"name": "x", "products": ["b2"], "managed": true, "joinPolicy": {"autoAcceptDomains": ["gmail.com", "co.uk", "ok.io"]}}),
-            vec!["joinPolicy.autoAcceptDomains[0]", "joinPolicy.autoAcceptDomains[1]"],
+            vec![
+                "joinPolicy.autoAcceptDomains[0]",
+                "joinPolicy.autoAcceptDomains[1]",
+            ],
         ),
     ];
     for (body, fields) in cases {
@@ -125,7 +180,11 @@ async fn invalid_input_is_reported_per_field_and_changes_nothing() {
             .collect();
         assert_eq!(got, fields, "{body}");
     }
-    assert_eq!(app.get("/groups", &alice).await.body["groups"], json!([]), "nothing was created");
+    assert_eq!(
+        app.get("/groups", &alice).await.body["groups"],
+        json!([]),
+        "nothing was created"
+    );
 
     let gid = app.create_group(&alice, initech()).await;
     for (body, field) in [
@@ -134,7 +193,9 @@ async fn invalid_input_is_reported_per_field_and_changes_nothing() {
         (json!({}), "body"),
         (json!({"addProducts": ["tape"]}), "addProducts[0]"),
     ] {
-        let reply = app.patch(&format!("/groups/{gid}"), &alice, body.clone()).await;
+        let reply = app
+            .patch(&format!("/groups/{gid}"), &alice, body.clone())
+            .await;
         assert_eq!(reply.status, 400, "{body}");
         assert_eq!(reply.body["errors"][0]["field"], field, "{body}");
     }
@@ -150,25 +211,52 @@ async fn the_last_admin_can_never_be_removed() {
     let alice_id = local::auth::local_subject("alice@initech.com");
     let gid = app.create_group(&alice, initech()).await;
 
-    let alone = app.delete(&format!("/groups/{gid}/admins/{alice_id}"), &alice).await;
+    let alone = app
+        .delete(&format!("/groups/{gid}/admins/{alice_id}"), &alice)
+        .await;
     assert_eq!(alone.status, 409, "{alone:?}");
     assert_eq!(alone.body["type"], "/problems/last-admin");
 
     app.sign_in("bob@initech.com").await;
     let bob_id = local::auth::local_subject("bob@initech.com");
-    let added = app.post(&format!("/groups/{gid}/admins"), &alice, json!({"email": "bob@initech.com"})).await;
+    let added = app
+        .post(
+            &format!("/groups/{gid}/admins"),
+            &alice,
+            json!({"email": "bob@initech.com"}),
+        )
+        .await;
     assert_eq!(added.status, 201);
-    let again = app.post(&format!("/groups/{gid}/admins"), &alice, json!({"email": "bob@initech.com"})).await;
+    let again = app
+        .post(
+            &format!("/groups/{gid}/admins"),
+            &alice,
+            json!({"email": "bob@initech.com"}),
+        )
+        .await;
     assert_eq!(again.status, 409, "{again:?}");
     assert_eq!(again.body["type"], "/problems/already-admin");
 
     // Alice steps down; Bob, now alone, cannot.
-    assert_eq!(app.delete(&format!("/groups/{gid}/admins/{alice_id}"), &alice).await.status, 204);
-    assert_eq!(app.get(&format!("/groups/{gid}"), &alice).await.status, 404, "alice lost access");
+    assert_eq!(
+        app.delete(&format!("/groups/{gid}/admins/{alice_id}"), &alice)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.get(&format!("/groups/{gid}"), &alice).await.status,
+        404,
+        "alice lost access"
+    );
     let bob = app.token("bob@initech.com");
-    let last = app.delete(&format!("/groups/{gid}/admins/{bob_id}"), &bob).await;
+    let last = app
+        .delete(&format!("/groups/{gid}/admins/{bob_id}"), &bob)
+        .await;
     assert_eq!(last.status, 409);
-    let unknown = app.delete(&format!("/groups/{gid}/admins/{alice_id}"), &bob).await;
+    let unknown = app
+        .delete(&format!("/groups/{gid}/admins/{alice_id}"), &bob)
+        .await;
     assert_eq!(unknown.status, 404, "removing a non-admin: {unknown:?}");
 }
 
@@ -181,7 +269,13 @@ async fn concurrent_removals_never_leave_a_group_without_an_admin() {
     for i in 0..5 {
         let email = format!("admin{i}@initech.com");
         let token = app.sign_in(&email).await;
-        let added = app.post(&format!("/groups/{gid}/admins"), &alice, json!({"email": email})).await;
+        let added = app
+            .post(
+                &format!("/groups/{gid}/admins"),
+                &alice,
+                json!({"email": email}),
+            )
+            .await;
         assert_eq!(added.status, 201);
         admins.push((email, token));
     }
@@ -192,9 +286,21 @@ async fn concurrent_removals_never_leave_a_group_without_an_admin() {
         async move { app.delete(&path, token).await.status }
     });
     let statuses = futures::future::join_all(removals).await;
-    assert_eq!(statuses.iter().filter(|s| **s == 204).count(), 5, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 1, "{statuses:?}");
-    let group = app.deps.repo.get_group(&shared::model::GroupId::parse("g", &gid).expect("id")).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 204).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        1,
+        "{statuses:?}"
+    );
+    let group = app
+        .deps
+        .repo
+        .get_group(&shared::model::GroupId::parse("g", &gid).expect("id"))
+        .await;
     assert_eq!(group.expect("read").expect("exists").admins.len(), 1);
 }
 
@@ -204,14 +310,28 @@ async fn adding_an_admin_needs_an_account_with_that_verified_email() {
     let alice = app.token("alice@initech.com");
     let gid = app.create_group(&alice, initech()).await;
     // Never signed in.
-    let nobody = app.post(&format!("/groups/{gid}/admins"), &alice, json!({"email": "ghost@initech.com"})).await;
+    let nobody = app
+        .post(
+            &format!("/groups/{gid}/admins"),
+            &alice,
+            json!({"email": "ghost@initech.com"}),
+        )
+        .await;
     assert_eq!(nobody.status, 400, "{nobody:?}");
     assert_eq!(nobody.body["errors"][0]["field"], "email");
     // Signed in, but the address was never verified: it cannot be claimed.
-    let reply = app.get("/me", &app.unverified_token("squatter@initech.com")).await;
+    let reply = app
+        .get("/me", &app.unverified_token("squatter@initech.com"))
+        .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body["emailVerified"], false);
-    let squat = app.post(&format!("/groups/{gid}/admins"), &alice, json!({"email": "squatter@initech.com"})).await;
+    let squat = app
+        .post(
+            &format!("/groups/{gid}/admins"),
+            &alice,
+            json!({"email": "squatter@initech.com"}),
+        )
+        .await;
     assert_eq!(squat.status, 400, "{squat:?}");
 }
 
@@ -220,31 +340,58 @@ async fn idempotency_keys_replay_the_first_response_and_refuse_other_bodies() {
     let app = spawn_app().await;
     let alice = app.token("alice@initech.com");
     let key = [("idempotency-key", "create-initech-1")];
-    let first = app.call("POST", "/groups", Some(&alice), Some(&initech()), &key).await;
-    let second = app.call("POST", "/groups", Some(&alice), Some(&initech()), &key).await;
+    let first = app
+        .call("POST", "/groups", Some(&alice), Some(&initech()), &key)
+        .await;
+    let second = app
+        .call("POST", "/groups", Some(&alice), Some(&initech()), &key)
+        .await;
     assert_eq!(first.status, 201);
     assert_eq!(second.status, 201);
-    assert_eq!(first.body, second.body, "the retry replays the original response");
-    assert_eq!(app.get("/groups", &alice).await.body["groups"].as_array().map(Vec::len), Some(1), "one group");
+    assert_eq!(
+        first.body, second.body,
+        "the retry replays the original response"
+    );
+    assert_eq!(
+        app.get("/groups", &alice).await.body["groups"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "one group"
+    );
 
     let other = json!({"name": "Other", "products": ["b2"], "managed": false});
-    let reused = app.call("POST", "/groups", Some(&alice), Some(&other), &key).await;
+    let reused = app
+        .call("POST", "/groups", Some(&alice), Some(&other), &key)
+        .await;
     assert_eq!(reused.status, 422, "{reused:?}");
     assert_eq!(reused.body["type"], "/problems/idempotency-key-reused");
 
     // Keys are per caller: Bob's identical key is his own.
     let bob = app.token("bob@initech.com");
-    let bobs = app.call("POST", "/groups", Some(&bob), Some(&initech()), &key).await;
+    let bobs = app
+        .call("POST", "/groups", Some(&bob), Some(&initech()), &key)
+        .await;
     assert_eq!(bobs.status, 201);
     assert_ne!(bobs.body["id"], first.body["id"]);
 
     // Concurrent retries of one key still make one group.
     let key = [("idempotency-key", "burst")];
-    let burst = futures::future::join_all((0..8).map(|_| app.call("POST", "/groups", Some(&bob), Some(&other), &key))).await;
-    let ids: std::collections::BTreeSet<String> =
-        burst.iter().filter_map(|r| r.body["id"].as_str().map(str::to_owned)).collect();
+    let burst = futures::future::join_all(
+        (0..8).map(|_| app.call("POST", "/groups", Some(&bob), Some(&other), &key)),
+    )
+    .await;
+    let ids: std::collections::BTreeSet<String> = burst
+        .iter()
+        .filter_map(|r| r.body["id"].as_str().map(str::to_owned))
+        .collect();
     assert_eq!(ids.len(), 1, "{burst:?}");
-    assert_eq!(app.get("/groups", &bob).await.body["groups"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        app.get("/groups", &bob).await.body["groups"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
 }
 
 #[tokio::test]
@@ -257,16 +404,30 @@ async fn dissolved_groups_accept_no_changes() {
         .client()
         .update_item()
         .table_name(app.repo().table())
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("GROUP#{gid}")))
-        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("GROUP".into()))
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("GROUP#{gid}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("GROUP".into()),
+        )
         .update_expression("SET #s = :d")
         .expression_attribute_names("#s", "status")
-        .expression_attribute_values(":d", aws_sdk_dynamodb::types::AttributeValue::S("dissolved".into()))
+        .expression_attribute_values(
+            ":d",
+            aws_sdk_dynamodb::types::AttributeValue::S("dissolved".into()),
+        )
         .send()
         .await
         .expect("mark dissolved");
-    let reply = app.patch(&format!("/groups/{gid}"), &alice, json!({"name": "Zombie"})).await;
+    let reply = app
+        .patch(&format!("/groups/{gid}"), &alice, json!({"name": "Zombie"}))
+        .await;
     assert_eq!(reply.status, 409, "{reply:?}");
     assert_eq!(reply.body["type"], "/problems/group-dissolved");
-    assert_eq!(app.get(&format!("/groups/{gid}"), &alice).await.body["status"], "dissolved");
+    assert_eq!(
+        app.get(&format!("/groups/{gid}"), &alice).await.body["status"],
+        "dissolved"
+    );
 }

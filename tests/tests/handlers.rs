@@ -7,7 +7,8 @@ use serde_json::Value;
 fn event(name: &str) -> lambda_http::Request {
     let path = format!("{}/../events/http/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{path} is not an API Gateway event: {e}"))
+    lambda_http::request::from_str(&text)
+        .unwrap_or_else(|e| panic!("{path} is not an API Gateway event: {e}"))
 }
 
 fn json(response: &Response<Body>) -> Value {
@@ -24,7 +25,10 @@ async fn create_group_event_creates_the_group_for_the_token_subject() {
     let response = create_group::handler(&app.deps, event("create-group.json")).await;
     assert_eq!(response.status(), 201, "{:?}", json(&response));
     let body = json(&response);
-    assert_eq!(body["admins"][0]["accountId"], "0b6e2f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b");
+    assert_eq!(
+        body["admins"][0]["accountId"],
+        "0b6e2f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+    );
     assert_eq!(body["joinPolicy"]["autoAcceptDomains"][0], "initech.com");
 
     let replay = create_group::handler(&app.deps, event("create-group.json")).await;
@@ -41,20 +45,37 @@ async fn an_event_without_authorizer_claims_is_401() {
     let app = spawn_app().await;
     let response = create_group::handler(&app.deps, event("create-group-no-authorizer.json")).await;
     assert_eq!(response.status(), 401);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
 }
 
 #[tokio::test]
 async fn group_events_for_a_missing_group_are_404_problems() {
     let app = spawn_app().await;
     for (name, response) in [
-        ("get-group", get_group::handler(&app.deps, event("get-group.json")).await),
-        ("update-group", update_group::handler(&app.deps, event("update-group.json")).await),
-        ("remove-admin", remove_admin::handler(&app.deps, event("remove-admin.json")).await),
+        (
+            "get-group",
+            get_group::handler(&app.deps, event("get-group.json")).await,
+        ),
+        (
+            "update-group",
+            update_group::handler(&app.deps, event("update-group.json")).await,
+        ),
+        (
+            "remove-admin",
+            remove_admin::handler(&app.deps, event("remove-admin.json")).await,
+        ),
     ] {
         assert_eq!(response.status(), 404, "{name}: {:?}", json(&response));
         assert_eq!(json(&response)["type"], "/problems/not-found", "{name}");
     }
     let add = add_admin::handler(&app.deps, event("add-admin.json")).await;
-    assert_eq!(add.status(), 400, "bob has no account yet: {:?}", json(&add));
+    assert_eq!(
+        add.status(),
+        400,
+        "bob has no account yet: {:?}",
+        json(&add)
+    );
 }

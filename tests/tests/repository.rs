@@ -39,13 +39,38 @@ async fn a_created_group_is_stored_with_its_admin_link_account_and_email_claim()
     let repo = app.repo();
     let alice = caller("alice", "alice@initech.com", true);
     let now = time::OffsetDateTime::now_utc();
-    let group = new_group().into_group(GroupId::new(), alice.account_id.clone(), alice.email.clone(), now);
-    assert_eq!(repo.create_group(&group, &alice, None, now).await.expect("create"), Written::Fresh);
+    let group = new_group().into_group(
+        GroupId::new(),
+        alice.account_id.clone(),
+        alice.email.clone(),
+        now,
+    );
+    assert_eq!(
+        repo.create_group(&group, &alice, None, now)
+            .await
+            .expect("create"),
+        Written::Fresh
+    );
 
-    assert_eq!(repo.get_group(&group.id).await.expect("get"), Some(group.clone()));
-    assert_eq!(repo.list_admin_groups(&alice.account_id).await.expect("list"), vec![group.clone()]);
-    assert_eq!(repo.account_id_by_email(&alice.email).await.expect("claim"), Some(alice.account_id.clone()));
-    let account = repo.get_account(&alice.account_id).await.expect("account").expect("exists");
+    assert_eq!(
+        repo.get_group(&group.id).await.expect("get"),
+        Some(group.clone())
+    );
+    assert_eq!(
+        repo.list_admin_groups(&alice.account_id)
+            .await
+            .expect("list"),
+        vec![group.clone()]
+    );
+    assert_eq!(
+        repo.account_id_by_email(&alice.email).await.expect("claim"),
+        Some(alice.account_id.clone())
+    );
+    let account = repo
+        .get_account(&alice.account_id)
+        .await
+        .expect("account")
+        .expect("exists");
     assert_eq!(account.email, alice.email);
 
     let items = repo
@@ -70,11 +95,26 @@ async fn a_verified_email_belongs_to_one_account_only() {
     let app = spawn_app().await;
     let repo = app.repo();
     let now = time::OffsetDateTime::now_utc();
-    repo.register_account(&caller("first", "ana@initech.com", true), now).await.expect("first");
-    let second = repo.register_account(&caller("second", "ana@initech.com", true), now).await;
-    assert!(matches!(second, Err(Error::Conflict { kind: "email-in-use", .. })), "{second:?}");
+    repo.register_account(&caller("first", "ana@initech.com", true), now)
+        .await
+        .expect("first");
+    let second = repo
+        .register_account(&caller("second", "ana@initech.com", true), now)
+        .await;
+    assert!(
+        matches!(
+            second,
+            Err(Error::Conflict {
+                kind: "email-in-use",
+                ..
+            })
+        ),
+        "{second:?}"
+    );
     // Unverified sign-ins claim nothing, so they cannot collide or squat.
-    repo.register_account(&caller("third", "ana@initech.com", false), now).await.expect("unverified");
+    repo.register_account(&caller("third", "ana@initech.com", false), now)
+        .await
+        .expect("unverified");
     let owner = repo
         .account_id_by_email(&EmailAddress::parse("e", "ana@initech.com").expect("email"))
         .await
@@ -87,9 +127,17 @@ async fn registering_twice_keeps_the_first_creation_time() {
     let app = spawn_app().await;
     let repo = app.repo();
     let ana = caller("ana", "ana@initech.com", true);
-    let t0 = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("ns");
+    let t0 = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("ns");
     repo.register_account(&ana, t0).await.expect("first");
-    repo.register_account(&ana, t0 + time::Duration::days(3)).await.expect("again");
-    let account = repo.get_account(&ana.account_id).await.expect("get").expect("exists");
+    repo.register_account(&ana, t0 + time::Duration::days(3))
+        .await
+        .expect("again");
+    let account = repo
+        .get_account(&ana.account_id)
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!(account.created_at, t0);
 }

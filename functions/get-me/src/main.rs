@@ -6,5 +6,8 @@ use lambda_http::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     shared::deps::init_tracing();
     let deps = shared::Deps::from_env().await?;
-    run(service_fn(|req| async { Ok::<_, Error>(get_me::handler(&deps, req).await) })).await
+    run(service_fn(|req| async {
+        Ok::<_, Error>(get_me::handler(&deps, req).await)
+    }))
+    .await
 }

@@ -68,7 +68,12 @@ impl TokenKey {
 
     /// Signs an ID-token-like JWT for `email`; `sub` is derived from the
     /// email so the same person always maps to the same account.
-    pub fn mint(&self, email: &str, email_verified: bool, ttl: time::Duration) -> anyhow::Result<String> {
+    pub fn mint(
+        &self,
+        email: &str,
+        email_verified: bool,
+        ttl: time::Duration,
+    ) -> anyhow::Result<String> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
             sub: local_subject(email),
@@ -99,7 +104,12 @@ impl TokenKey {
             &validation,
         )
         .ok()?;
-        Some(data.claims.into_iter().map(|(k, v)| (k, claim_string(&v))).collect())
+        Some(
+            data.claims
+                .into_iter()
+                .map(|(k, v)| (k, claim_string(&v)))
+                .collect(),
+        )
     }
 }
 
@@ -114,7 +124,10 @@ fn claim_string(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(items) => {
-            format!("[{}]", items.iter().map(claim_string).collect::<Vec<_>>().join(" "))
+            format!(
+                "[{}]",
+                items.iter().map(claim_string).collect::<Vec<_>>().join(" ")
+            )
         }
         other => other.to_string(),
     }
@@ -127,7 +140,9 @@ mod tests {
     #[test]
     fn minted_tokens_verify_and_carry_string_claims() {
         let key = TokenKey::random();
-        let token = key.mint("Ana@Example.com", true, time::Duration::hours(1)).expect("mint");
+        let token = key
+            .mint("Ana@Example.com", true, time::Duration::hours(1))
+            .expect("mint");
         let claims = key.verify(&token).expect("valid token");
         assert_eq!(claims["email"], "Ana@Example.com");
         assert_eq!(claims["email_verified"], "true");
@@ -138,9 +153,18 @@ mod tests {
     fn forged_expired_and_garbage_tokens_are_refused() {
         let key = TokenKey::random();
         let other = TokenKey::random();
-        let forged = other.mint("a@example.com", true, time::Duration::hours(1)).expect("mint");
-        let expired = key.mint("a@example.com", true, time::Duration::hours(-2)).expect("mint");
-        for (case, token) in [("forged", forged.as_str()), ("expired", &expired), ("garbage", "abc.def.ghi"), ("empty", "")] {
+        let forged = other
+            .mint("a@example.com", true, time::Duration::hours(1))
+            .expect("mint");
+        let expired = key
+            .mint("a@example.com", true, time::Duration::hours(-2))
+            .expect("mint");
+        for (case, token) in [
+            ("forged", forged.as_str()),
+            ("expired", &expired),
+            ("garbage", "abc.def.ghi"),
+            ("empty", ""),
+        ] {
             assert!(key.verify(token).is_none(), "{case} token must be refused");
         }
     }

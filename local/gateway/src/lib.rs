@@ -23,7 +23,8 @@ pub use axum::Router;
 pub use routes::Route;
 
 /// A mounted function handler.
-pub type Handler = Arc<dyn Fn(Arc<Deps>, Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
+pub type Handler =
+    Arc<dyn Fn(Arc<Deps>, Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
 
 macro_rules! handlers {
     ($($binary:literal => $krate:ident),* $(,)?) => {
@@ -62,17 +63,26 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
             .get(route.function.as_str())
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("no local handler for function {}", route.function))?;
-        let method = MethodFilter::try_from(
-            axum::http::Method::from_bytes(route.method.as_bytes())?,
-        )?;
+        let method =
+            MethodFilter::try_from(axum::http::Method::from_bytes(route.method.as_bytes())?)?;
         let deps = deps.clone();
         let key = key.clone();
         let route_key = route.key();
         router = router.route(
             &route.path,
-            on(method, move |Path(params): Path<HashMap<String, String>>, req: AxumRequest| {
-                invoke(deps.clone(), key.clone(), handler.clone(), route_key.clone(), params, req)
-            }),
+            on(
+                method,
+                move |Path(params): Path<HashMap<String, String>>, req: AxumRequest| {
+                    invoke(
+                        deps.clone(),
+                        key.clone(),
+                        handler.clone(),
+                        route_key.clone(),
+                        params,
+                        req,
+                    )
+                },
+            ),
         );
     }
     Ok(router.fallback(|| async {
@@ -103,7 +113,10 @@ async fn invoke(
         // What API Gateway's JWT authorizer answers; the function never runs.
         return (
             axum::http::StatusCode::UNAUTHORIZED,
-            [("content-type", "application/json"), ("www-authenticate", "Bearer")],
+            [
+                ("content-type", "application/json"),
+                ("www-authenticate", "Bearer"),
+            ],
             r#"{"message":"Unauthorized"}"#,
         )
             .into_response();
@@ -111,7 +124,10 @@ async fn invoke(
     let body = match axum::body::to_bytes(body, 10 * 1024 * 1024).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, r#"{"message":"Request Entity Too Large"}"#)
+            return (
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                r#"{"message":"Request Entity Too Large"}"#,
+            )
                 .into_response();
         }
     };
@@ -119,7 +135,10 @@ async fn invoke(
         Ok(request) => request,
         Err(e) => {
             tracing::error!(error = %e, "could not build the API Gateway event");
-            return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, r#"{"message":"Internal Server Error"}"#)
+            return (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"message":"Internal Server Error"}"#,
+            )
                 .into_response();
         }
     };
@@ -138,6 +157,9 @@ fn to_axum(response: Response<Body>) -> AxumResponse {
 }
 
 /// Serves a router until the listener fails (tests; `local serve` adds a graceful shutdown).
-pub async fn serve_router(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+) -> std::io::Result<()> {
     axum::serve(listener, router).await
 }

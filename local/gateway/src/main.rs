@@ -19,7 +19,12 @@ use standins::{Names, StandIns, Storage};
 #[command(about = "Run the Groups API locally")]
 struct Cli {
     /// Where local state lives (stand-in data, the token secret).
-    #[arg(long, global = true, default_value = ".local", env = "GROUPS_LOCAL_DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = ".local",
+        env = "GROUPS_LOCAL_DIR"
+    )]
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -57,8 +62,15 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let key = TokenKey::load_or_create(&cli.data_dir)?;
     match cli.command {
-        Command::Token { email, unverified, hours } => {
-            println!("{}", key.mint(&email, !unverified, time::Duration::hours(hours))?);
+        Command::Token {
+            email,
+            unverified,
+            hours,
+        } => {
+            println!(
+                "{}",
+                key.mint(&email, !unverified, time::Duration::hours(hours))?
+            );
             Ok(())
         }
         Command::Serve { addr } => serve(addr, &cli.data_dir, key).await,

@@ -41,7 +41,9 @@ pub fn from_template(template: &str) -> anyhow::Result<Vec<Route>> {
             .and_then(|m| m.get("BuildProperties"))
             .and_then(|b| b.get("Binary"))
             .and_then(Value::as_str)
-            .ok_or_else(|| anyhow::anyhow!("function {name:?} has no Metadata.BuildProperties.Binary"))?;
+            .ok_or_else(|| {
+                anyhow::anyhow!("function {name:?} has no Metadata.BuildProperties.Binary")
+            })?;
         let Some(events) = resource
             .get("Properties")
             .and_then(|p| p.get("Events"))

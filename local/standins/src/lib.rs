@@ -92,7 +92,8 @@ impl StandIns {
             Storage::Memory => {
                 let tmp = tempfile::tempdir()?;
                 let dir = tmp.path().to_path_buf();
-                let db = dynoxide::Database::memory().map_err(|e| StartError::Dynoxide(e.to_string()))?;
+                let db = dynoxide::Database::memory()
+                    .map_err(|e| StartError::Dynoxide(e.to_string()))?;
                 (db, dir, Some(tmp))
             }
             Storage::Folder(root) => {
@@ -114,7 +115,9 @@ impl StandIns {
             let shutdown = async {
                 let _ = rx.await;
             };
-            if let Err(e) = dynoxide::server::serve_with_shutdown(dynamo_listener, server_db, shutdown).await {
+            if let Err(e) =
+                dynoxide::server::serve_with_shutdown(dynamo_listener, server_db, shutdown).await
+            {
                 tracing::error!(error = %e, "dynoxide server stopped");
             }
         });
@@ -123,7 +126,9 @@ impl StandIns {
 
         let sdk_config = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))
-            .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "standins"))
+            .credentials_provider(Credentials::new(
+                ACCESS_KEY, SECRET_KEY, None, None, "standins",
+            ))
             .load()
             .await;
         let standins = Self {
@@ -135,9 +140,13 @@ impl StandIns {
             _s3_root: s3_root,
             stop,
         };
-        create_table(&standins.dynamodb(), &standins.names.table, &TableDefinition::from_template()?)
-            .await
-            .map_err(|e| StartError::Table(e.to_string()))?;
+        create_table(
+            &standins.dynamodb(),
+            &standins.names.table,
+            &TableDefinition::from_template()?,
+        )
+        .await
+        .map_err(|e| StartError::Table(e.to_string()))?;
         let s3 = standins.s3();
         for bucket in &standins.names.buckets {
             if s3.head_bucket().bucket(bucket).send().await.is_err() {
@@ -145,7 +154,12 @@ impl StandIns {
                     .bucket(bucket)
                     .send()
                     .await
-                    .map_err(|e| StartError::S3(format!("create bucket {bucket}: {}", e.into_service_error())))?;
+                    .map_err(|e| {
+                        StartError::S3(format!(
+                            "create bucket {bucket}: {}",
+                            e.into_service_error()
+                        ))
+                    })?;
             }
         }
         Ok(standins)
@@ -203,7 +217,10 @@ impl Drop for StandIns {
     }
 }
 
-async fn start_s3(root: &Path, stop: &mut Vec<oneshot::Sender<()>>) -> Result<SocketAddr, StartError> {
+async fn start_s3(
+    root: &Path,
+    stop: &mut Vec<oneshot::Sender<()>>,
+) -> Result<SocketAddr, StartError> {
     let fs = s3s_fs::FileSystem::new(root).map_err(|e| StartError::S3(format!("{e:?}")))?;
     let service = {
         let mut builder = s3s::service::S3ServiceBuilder::new(fs);
@@ -227,7 +244,9 @@ async fn start_s3(root: &Path, stop: &mut Vec<oneshot::Sender<()>>) -> Result<So
                 },
                 _ = &mut rx => break,
             };
-            let conn = http.serve_connection(TokioIo::new(socket), service.clone()).into_owned();
+            let conn = http
+                .serve_connection(TokioIo::new(socket), service.clone())
+                .into_owned();
             tokio::spawn(async move {
                 let _ = conn.await;
             });

@@ -28,7 +28,9 @@ fn text(v: &Value, field: &str) -> Result<String, StartError> {
     v.get(field)
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| StartError::Table(format!("template table: `{field}` missing or not a string")))
+        .ok_or_else(|| {
+            StartError::Table(format!("template table: `{field}` missing or not a string"))
+        })
 }
 
 fn key_schema(v: &Value) -> Result<Vec<(String, String)>, StartError> {
@@ -42,20 +44,24 @@ fn key_schema(v: &Value) -> Result<Vec<(String, String)>, StartError> {
 impl TableDefinition {
     /// Reads the `AWS::DynamoDB::Table` resource of the template.
     pub fn from_template() -> Result<Self, StartError> {
-        let doc: Value = serde_yaml::from_str(TEMPLATE).map_err(|e| StartError::Table(e.to_string()))?;
+        let doc: Value =
+            serde_yaml::from_str(TEMPLATE).map_err(|e| StartError::Table(e.to_string()))?;
         let table = doc
             .get("Resources")
             .and_then(Value::as_mapping)
             .and_then(|r| {
-                r.values()
-                    .find(|res| res.get("Type").and_then(Value::as_str) == Some("AWS::DynamoDB::Table"))
+                r.values().find(|res| {
+                    res.get("Type").and_then(Value::as_str) == Some("AWS::DynamoDB::Table")
+                })
             })
             .and_then(|res| res.get("Properties"))
             .ok_or_else(|| StartError::Table("template has no AWS::DynamoDB::Table".into()))?;
         let attributes = table
             .get("AttributeDefinitions")
             .and_then(Value::as_sequence)
-            .ok_or_else(|| StartError::Table("template table: AttributeDefinitions missing".into()))?
+            .ok_or_else(|| {
+                StartError::Table("template table: AttributeDefinitions missing".into())
+            })?
             .iter()
             .map(|a| Ok((text(a, "AttributeName")?, text(a, "AttributeType")?)))
             .collect::<Result<_, StartError>>()?;
@@ -65,7 +71,12 @@ impl TableDefinition {
             .and_then(Value::as_sequence)
             .map(|list| {
                 list.iter()
-                    .map(|i| Ok((text(i, "IndexName")?, key_schema(i.get("KeySchema").unwrap_or(&Value::Null))?)))
+                    .map(|i| {
+                        Ok((
+                            text(i, "IndexName")?,
+                            key_schema(i.get("KeySchema").unwrap_or(&Value::Null))?,
+                        ))
+                    })
                     .collect::<Result<Vec<_>, StartError>>()
             })
             .transpose()?
@@ -102,9 +113,19 @@ fn schema(key: &[(String, String)]) -> Result<Vec<KeySchemaElement>, StartError>
 }
 
 /// Creates the table if it does not exist yet (a folder-backed run keeps it).
-pub async fn create_table(client: &Client, name: &str, def: &TableDefinition) -> Result<(), StartError> {
+pub async fn create_table(
+    client: &Client,
+    name: &str,
+    def: &TableDefinition,
+) -> Result<(), StartError> {
     let err = |e: &dyn std::fmt::Display| StartError::Table(e.to_string());
-    if client.describe_table().table_name(name).send().await.is_ok() {
+    if client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .is_ok()
+    {
         return Ok(());
     }
     let mut request = client
@@ -126,7 +147,11 @@ pub async fn create_table(client: &Client, name: &str, def: &TableDefinition) ->
             GlobalSecondaryIndex::builder()
                 .index_name(index)
                 .set_key_schema(Some(schema(key)?))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()
                 .map_err(|e| err(&e))?,
         );
@@ -140,7 +165,10 @@ pub async fn create_table(client: &Client, name: &str, def: &TableDefinition) ->
                 .map_err(|e| err(&e))?,
         );
     }
-    request.send().await.map_err(|e| err(&e.into_service_error()))?;
+    request
+        .send()
+        .await
+        .map_err(|e| err(&e.into_service_error()))?;
     if let Some(attr) = &def.ttl_attribute {
         client
             .update_time_to_live()

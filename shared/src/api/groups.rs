@@ -60,7 +60,12 @@ fn parse_domains(v: &mut Validator, raw: &[String]) -> BTreeSet<EmailDomain> {
     }
     raw.iter()
         .enumerate()
-        .filter_map(|(i, d)| v.check(EmailDomain::parse(&format!("joinPolicy.autoAcceptDomains[{i}]"), d)))
+        .filter_map(|(i, d)| {
+            v.check(EmailDomain::parse(
+                &format!("joinPolicy.autoAcceptDomains[{i}]"),
+                d,
+            ))
+        })
         .collect()
 }
 
@@ -74,7 +79,10 @@ impl TryFrom<CreateGroupRequest> for NewGroup {
             v.push(FieldError::new("products", "choose at least one product"));
         }
         let (approval, domains) = match &req.join_policy {
-            Some(p) => (p.approval.unwrap_or_default(), p.auto_accept_domains.as_deref().unwrap_or_default()),
+            Some(p) => (
+                p.approval.unwrap_or_default(),
+                p.auto_accept_domains.as_deref().unwrap_or_default(),
+            ),
             None => (Approval::default(), &[][..]),
         };
         let auto_accept_domains = parse_domains(&mut v, domains);
@@ -126,7 +134,10 @@ impl TryFrom<UpdateGroupRequest> for GroupChanges {
     fn try_from(req: UpdateGroupRequest) -> Result<Self, Error> {
         let mut v = Validator::default();
         if req.managed.is_some() {
-            v.push(FieldError::new("managed", "is fixed when the group is created"));
+            v.push(FieldError::new(
+                "managed",
+                "is fixed when the group is created",
+            ));
         }
         if req.products.is_some() {
             v.push(FieldError::new(
@@ -134,9 +145,17 @@ impl TryFrom<UpdateGroupRequest> for GroupChanges {
                 "products cannot be removed; use addProducts to add one",
             ));
         }
-        let name = req.name.as_deref().and_then(|n| v.check(GroupName::parse("name", n)));
+        let name = req
+            .name
+            .as_deref()
+            .and_then(|n| v.check(GroupName::parse("name", n)));
         let (approval, domains) = match &req.join_policy {
-            Some(p) => (p.approval, p.auto_accept_domains.as_deref().map(|d| parse_domains(&mut v, d))),
+            Some(p) => (
+                p.approval,
+                p.auto_accept_domains
+                    .as_deref()
+                    .map(|d| parse_domains(&mut v, d)),
+            ),
             None => (None, None),
         };
         v.finish()?;
@@ -271,7 +290,8 @@ mod tests {
 
     #[test]
     fn a_minimal_group_gets_sensible_defaults() {
-        let g = create(r#"{"name":"Initech Staff","products":["b2"],"managed":true}"#).expect("valid");
+        let g =
+            create(r#"{"name":"Initech Staff","products":["b2"],"managed":true}"#).expect("valid");
         assert_eq!(g.join_policy.approval, Approval::Restricted);
         assert!(g.join_policy.auto_accept_domains.is_empty());
         assert_eq!(g.member_summary_emails, EmailCadence::Weekly);
@@ -281,29 +301,45 @@ mod tests {
     #[test]
     fn invalid_creates_report_every_bad_field() {
         let cases: &[(&str, &[&str])] = &[
-            (r#"{"name":"","products":[],"managed":false}"#, &["name", "products"]),
+            (
+                r#"{"name":"","products":[],"managed":false}"#,
+                &["name", "products"],
+            ),
             (
                 r#"{"name":"x","products":["b2"],"managed":false,"joinPolicy":{"autoAcceptDomains":["ok.com","gmail.com","com"]}}"#,
-                &["joinPolicy.autoAcceptDomains[1]", "joinPolicy.autoAcceptDomains[2]"],
+                &[
+                    "joinPolicy.autoAcceptDomains[1]",
+                    "joinPolicy.autoAcceptDomains[2]",
+                ],
             ),
         ];
         for (json, expected) in cases {
             assert_eq!(fields(create(json)), *expected, "{json}");
         }
-        let missing_managed = parse_json::<CreateGroupRequest>(br#"{"name":"x","products":["b2"]}"#);
-        assert!(matches!(missing_managed, Err(Error::Validation(_))), "managed is required");
-        let bad_product = parse_json::<CreateGroupRequest>(br#"{"name":"x","products":["tape"],"managed":true}"#);
+        let missing_managed =
+            parse_json::<CreateGroupRequest>(br#"{"name":"x","products":["b2"]}"#);
+        assert!(
+            matches!(missing_managed, Err(Error::Validation(_))),
+            "managed is required"
+        );
+        let bad_product =
+            parse_json::<CreateGroupRequest>(br#"{"name":"x","products":["tape"],"managed":true}"#);
         assert_eq!(fields(bad_product), ["products[0]"]);
     }
 
     #[test]
     fn edits_cannot_remove_products_or_change_managed() {
-        let update = |json: &str| GroupChanges::try_from(parse_json::<UpdateGroupRequest>(json.as_bytes())?);
+        let update =
+            |json: &str| GroupChanges::try_from(parse_json::<UpdateGroupRequest>(json.as_bytes())?);
         assert_eq!(fields(update(r#"{"managed":false}"#)), ["managed"]);
         assert_eq!(fields(update(r#"{"products":["b2"]}"#)), ["products"]);
         assert_eq!(fields(update("{}")), ["body"]);
-        let ok = update(r#"{"addProducts":["b2"],"joinPolicy":{"approval":"autoApproveAll"}}"#).expect("valid");
+        let ok = update(r#"{"addProducts":["b2"],"joinPolicy":{"approval":"autoApproveAll"}}"#)
+            .expect("valid");
         assert_eq!(ok.approval, Some(Approval::AutoApproveAll));
-        assert_eq!(ok.auto_accept_domains, None, "domains untouched when not sent");
+        assert_eq!(
+            ok.auto_accept_domains, None,
+            "domains untouched when not sent"
+        );
     }
 }

@@ -33,7 +33,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." || path == "?" { "body".to_owned() } else { path };
+        let field = if path == "." || path == "?" {
+            "body".to_owned()
+        } else {
+            path
+        };
         Error::Validation(vec![FieldError::new(field, clean(e.inner()))])
     })?;
     de.end()
@@ -81,8 +85,16 @@ mod tests {
         let cases = [
             ("", "body", "required"),
             (r#"{"name": 1}"#, "name", "invalid type"),
-            (r#"{"name": "x", "extra": true}"#, "extra", "unknown field `extra`"),
-            (r#"{"name": "x", "inner": {"count": 300}}"#, "inner.count", "invalid value"),
+            (
+                r#"{"name": "x", "extra": true}"#,
+                "extra",
+                "unknown field `extra`",
+            ),
+            (
+                r#"{"name": "x", "inner": {"count": 300}}"#,
+                "inner.count",
+                "invalid value",
+            ),
             (r#"{"inner": null}"#, "body", "missing field `name`"),
             ("{", "body", "EOF"),
             (r#"{"name": "x"} trailing"#, "body", "trailing"),

@@ -39,7 +39,9 @@ pub fn idempotency_request(req: &Request, caller: &Caller) -> Result<Option<Idem
         .to_str()
         .ok()
         .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| Error::invalid("Idempotency-Key", "must be 1-255 visible ASCII characters"))?;
+        .ok_or_else(|| {
+            Error::invalid("Idempotency-Key", "must be 1-255 visible ASCII characters")
+        })?;
     let body: &[u8] = match req.body() {
         Body::Text(t) => t.as_bytes(),
         Body::Binary(b) => b,

@@ -22,42 +22,63 @@ struct Problem<'a> {
 /// Maps an error to its problem response. Unexpected errors are logged with
 /// their cause chain and shown only as a generic 500.
 pub fn problem_response(error: &Error) -> Response<Body> {
-    let (status, slug, title, detail, errors): (u16, &str, &str, String, &[FieldError]) = match error {
-        Error::Validation(errors) => (
-            400,
-            "validation",
-            "Invalid request",
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.reason))
-                .collect::<Vec<_>>()
-                .join("; "),
-            errors,
-        ),
-        Error::Unauthenticated(why) => (401, "unauthenticated", "Authentication required", (*why).into(), &[]),
-        Error::Forbidden(why) => (403, "forbidden", "Forbidden", why.clone(), &[]),
-        Error::NotFound(what) => (404, "not-found", "Not found", format!("{what} not found"), &[]),
-        Error::Conflict { kind, detail } => (409, kind, "Conflict", detail.clone(), &[]),
-        Error::LimitReached { kind, detail } => (429, kind, "Limit reached", detail.clone(), &[]),
-        Error::IdempotencyKeyReused => (
-            422,
-            "idempotency-key-reused",
-            "Idempotency key reused",
-            "this Idempotency-Key was already used with a different request".into(),
-            &[],
-        ),
-        Error::PayloadTooLarge { limit } => (
-            413,
-            "payload-too-large",
-            "Payload too large",
-            format!("the body must be at most {limit} bytes"),
-            &[],
-        ),
-        Error::Unexpected(source) => {
-            tracing::error!(error = %error_chain(source.as_ref()), "unexpected failure");
-            (500, "internal", "Internal error", "an unexpected error occurred; it has been logged".into(), &[])
-        }
-    };
+    let (status, slug, title, detail, errors): (u16, &str, &str, String, &[FieldError]) =
+        match error {
+            Error::Validation(errors) => (
+                400,
+                "validation",
+                "Invalid request",
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                errors,
+            ),
+            Error::Unauthenticated(why) => (
+                401,
+                "unauthenticated",
+                "Authentication required",
+                (*why).into(),
+                &[],
+            ),
+            Error::Forbidden(why) => (403, "forbidden", "Forbidden", why.clone(), &[]),
+            Error::NotFound(what) => (
+                404,
+                "not-found",
+                "Not found",
+                format!("{what} not found"),
+                &[],
+            ),
+            Error::Conflict { kind, detail } => (409, kind, "Conflict", detail.clone(), &[]),
+            Error::LimitReached { kind, detail } => {
+                (429, kind, "Limit reached", detail.clone(), &[])
+            }
+            Error::IdempotencyKeyReused => (
+                422,
+                "idempotency-key-reused",
+                "Idempotency key reused",
+                "this Idempotency-Key was already used with a different request".into(),
+                &[],
+            ),
+            Error::PayloadTooLarge { limit } => (
+                413,
+                "payload-too-large",
+                "Payload too large",
+                format!("the body must be at most {limit} bytes"),
+                &[],
+            ),
+            Error::Unexpected(source) => {
+                tracing::error!(error = %error_chain(source.as_ref()), "unexpected failure");
+                (
+                    500,
+                    "internal",
+                    "Internal error",
+                    "an unexpected error occurred; it has been logged".into(),
+                    &[],
+                )
+            }
+        };
     let problem = Problem {
         kind: format!("/problems/{slug}"),
         title,
@@ -98,14 +119,44 @@ mod tests {
     #[test]
     fn each_error_has_its_status_and_stable_type() {
         let cases = [
-            (Error::invalid("name", "must not be empty"), 400, "/problems/validation"),
-            (Error::Unauthenticated("no token"), 401, "/problems/unauthenticated"),
+            (
+                Error::invalid("name", "must not be empty"),
+                400,
+                "/problems/validation",
+            ),
+            (
+                Error::Unauthenticated("no token"),
+                401,
+                "/problems/unauthenticated",
+            ),
             (Error::Forbidden("no".into()), 403, "/problems/forbidden"),
             (Error::NotFound("group"), 404, "/problems/not-found"),
-            (Error::Conflict { kind: "last-admin", detail: "x".into() }, 409, "/problems/last-admin"),
-            (Error::LimitReached { kind: "admin-limit", detail: "x".into() }, 429, "/problems/admin-limit"),
-            (Error::IdempotencyKeyReused, 422, "/problems/idempotency-key-reused"),
-            (Error::PayloadTooLarge { limit: 1 }, 413, "/problems/payload-too-large"),
+            (
+                Error::Conflict {
+                    kind: "last-admin",
+                    detail: "x".into(),
+                },
+                409,
+                "/problems/last-admin",
+            ),
+            (
+                Error::LimitReached {
+                    kind: "admin-limit",
+                    detail: "x".into(),
+                },
+                429,
+                "/problems/admin-limit",
+            ),
+            (
+                Error::IdempotencyKeyReused,
+                422,
+                "/problems/idempotency-key-reused",
+            ),
+            (
+                Error::PayloadTooLarge { limit: 1 },
+                413,
+                "/problems/payload-too-large",
+            ),
             (Error::unexpected("secret cause"), 500, "/problems/internal"),
         ];
         for (error, status, kind) in cases {
@@ -115,13 +166,22 @@ mod tests {
             let body = body_of(&response);
             assert_eq!(body["type"], kind, "{error:?}");
             assert_eq!(body["status"], status, "{error:?}");
-            assert!(!body["detail"].as_str().unwrap_or_default().contains("secret"), "500s never leak causes");
+            assert!(
+                !body["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("secret"),
+                "500s never leak causes"
+            );
         }
     }
 
     #[test]
     fn validation_problems_list_fields() {
-        let body = body_of(&problem_response(&Error::invalid("autoAcceptDomains[0]", "is a free email provider")));
+        let body = body_of(&problem_response(&Error::invalid(
+            "autoAcceptDomains[0]",
+            "is a free email provider",
+        )));
         assert_eq!(body["errors"][0]["field"], "autoAcceptDomains[0]");
         assert_eq!(body["errors"][0]["reason"], "is a free email provider");
     }

@@ -146,7 +146,11 @@ mod tests {
         ];
         for (input, reason) in cases {
             let err = EmailDomain::parse("d", input).expect_err(input);
-            assert!(err.reason.contains(reason), "{input:?}: got {:?}", err.reason);
+            assert!(
+                err.reason.contains(reason),
+                "{input:?}: got {:?}",
+                err.reason
+            );
         }
     }
 

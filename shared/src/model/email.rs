@@ -30,7 +30,10 @@ impl EmailAddress {
             .ok_or_else(invalid)?;
         let candidate = format!("{}@{host}", local.to_lowercase());
         email_address::EmailAddress::from_str(&candidate).map_err(|_| invalid())?;
-        if candidate.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if candidate
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(invalid());
         }
         Ok(Self(candidate))
@@ -91,8 +94,20 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_rejected() {
-        for bad in ["", "ana", "@example.com", "ana@", "ana@@example.com", "a na@example.com", "ana@localhost", "ana@exa_mple.com"] {
-            assert!(EmailAddress::parse("email", bad).is_err(), "{bad:?} should be rejected");
+        for bad in [
+            "",
+            "ana",
+            "@example.com",
+            "ana@",
+            "ana@@example.com",
+            "a na@example.com",
+            "ana@localhost",
+            "ana@exa_mple.com",
+        ] {
+            assert!(
+                EmailAddress::parse("email", bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 

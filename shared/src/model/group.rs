@@ -87,7 +87,11 @@ impl JoinPolicy {
         match self.approval {
             Approval::AutoApproveAll => true,
             Approval::Restricted => {
-                email_verified && self.auto_accept_domains.iter().any(|d| email.is_in_domain(d))
+                email_verified
+                    && self
+                        .auto_accept_domains
+                        .iter()
+                        .any(|d| email.is_in_domain(d))
             }
         }
     }
@@ -197,7 +201,11 @@ impl NewGroup {
         Group {
             id,
             name: self.name,
-            products: self.products.into_iter().map(|p| (p, stamp.clone())).collect(),
+            products: self
+                .products
+                .into_iter()
+                .map(|p| (p, stamp.clone()))
+                .collect(),
             managed: self.managed,
             join_policy: self.join_policy,
             sso: self.sso,
@@ -254,7 +262,10 @@ impl GroupChanges {
             group.name = name.clone();
         }
         for product in &self.add_products {
-            group.products.entry(*product).or_insert_with(|| rfc3339(now));
+            group
+                .products
+                .entry(*product)
+                .or_insert_with(|| rfc3339(now));
         }
         if let Some(approval) = self.approval {
             group.join_policy.approval = approval;
@@ -307,17 +318,69 @@ mod tests {
     fn join_policy_decides_who_joins_directly() {
         use Approval::*;
         let cases = [
-            (policy(Restricted, &[]), "ana@example.com", true, false, "restricted, no domains"),
-            (policy(Restricted, &["example.com"]), "ana@example.com", true, true, "listed domain, verified"),
-            (policy(Restricted, &["example.com"]), "ana@example.com", false, false, "listed domain, unverified"),
-            (policy(Restricted, &["example.com"]), "ana@evil-example.com", true, false, "look-alike prefix"),
-            (policy(Restricted, &["example.com"]), "ana@example.com.evil.net", true, false, "look-alike suffix"),
-            (policy(Restricted, &["example.com", "rad.biz"]), "bo@rad.biz", true, true, "second listed domain"),
-            (policy(AutoApproveAll, &[]), "anyone@else.org", false, true, "auto-approve, unverified"),
-            (policy(AutoApproveAll, &["example.com"]), "x@other.org", true, true, "auto-approve beats list"),
+            (
+                policy(Restricted, &[]),
+                "ana@example.com",
+                true,
+                false,
+                "restricted, no domains",
+            ),
+            (
+                policy(Restricted, &["example.com"]),
+                "ana@example.com",
+                true,
+                true,
+                "listed domain, verified",
+            ),
+            (
+                policy(Restricted, &["example.com"]),
+                "ana@example.com",
+                false,
+                false,
+                "listed domain, unverified",
+            ),
+            (
+                policy(Restricted, &["example.com"]),
+                "ana@evil-example.com",
+                true,
+                false,
+                "look-alike prefix",
+            ),
+            (
+                policy(Restricted, &["example.com"]),
+                "ana@example.com.evil.net",
+                true,
+                false,
+                "look-alike suffix",
+            ),
+            (
+                policy(Restricted, &["example.com", "rad.biz"]),
+                "bo@rad.biz",
+                true,
+                true,
+                "second listed domain",
+            ),
+            (
+                policy(AutoApproveAll, &[]),
+                "anyone@else.org",
+                false,
+                true,
+                "auto-approve, unverified",
+            ),
+            (
+                policy(AutoApproveAll, &["example.com"]),
+                "x@other.org",
+                true,
+                true,
+                "auto-approve beats list",
+            ),
         ];
         for (policy, address, verified, expected, case) in cases {
-            assert_eq!(policy.admits_directly(&email(address), verified), expected, "{case}");
+            assert_eq!(
+                policy.admits_directly(&email(address), verified),
+                expected,
+                "{case}"
+            );
         }
     }
 
@@ -335,7 +398,8 @@ mod tests {
             version_history_30_days: false,
         };
         let creator = AccountId::parse("sub", "creator").expect("valid");
-        let mut group = new.into_group(GroupId::new(), creator.clone(), email("c@example.com"), now);
+        let mut group =
+            new.into_group(GroupId::new(), creator.clone(), email("c@example.com"), now);
         assert!(group.is_admin(&creator));
         assert_eq!(group.version, 1);
 
@@ -344,7 +408,10 @@ mod tests {
             ..GroupChanges::default()
         };
         changes.apply_to(&mut group, now);
-        assert_eq!(group.products.keys().copied().collect::<Vec<_>>(), [Product::ComputerBackup, Product::B2]);
+        assert_eq!(
+            group.products.keys().copied().collect::<Vec<_>>(),
+            [Product::ComputerBackup, Product::B2]
+        );
         assert!(group.managed, "managed is untouched by any change");
         assert_eq!(group.version, 2);
         assert!(GroupChanges::default().is_empty());

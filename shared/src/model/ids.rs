@@ -92,7 +92,10 @@ mod tests {
         let id = GroupId::new();
         assert_eq!(GroupId::parse("gid", &id.to_string()).ok(), Some(id));
         for bad in ["", "abc", "GROUP#x", "00000000-0000-0000-0000-00000000000g"] {
-            assert!(GroupId::parse("gid", bad).is_err(), "{bad:?} should be rejected");
+            assert!(
+                GroupId::parse("gid", bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 
@@ -100,7 +103,10 @@ mod tests {
     fn account_ids_reject_key_separators_and_oversized_values() {
         assert!(AccountId::parse("sub", "3f1c-9a_b.c").is_ok());
         for bad in ["", "a#b", "a b", &"x".repeat(129), "ü"] {
-            assert!(AccountId::parse("sub", bad).is_err(), "{bad:?} should be rejected");
+            assert!(
+                AccountId::parse("sub", bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 }

@@ -10,10 +10,10 @@ mod name;
 pub use account::Account;
 pub use domain::EmailDomain;
 pub use email::EmailAddress;
+pub use group::rfc3339;
 pub use group::{
     AdminEntry, AdminReportEmails, Approval, EmailCadence, Group, GroupChanges, GroupStatus,
     JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS, NewGroup, Product, SsoProvider,
 };
-pub use group::rfc3339;
 pub use ids::{AccountId, GroupId};
 pub use name::GroupName;

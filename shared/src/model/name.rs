@@ -28,7 +28,10 @@ impl GroupName {
             ));
         }
         if name.chars().any(char::is_control) {
-            return Err(FieldError::new(field, "must not contain control characters"));
+            return Err(FieldError::new(
+                field,
+                "must not contain control characters",
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -75,7 +78,11 @@ mod tests {
         ];
         for (input, expected) in cases {
             let got = GroupName::parse("name", input).ok();
-            assert_eq!(got.as_ref().map(GroupName::as_str), *expected, "input {input:?}");
+            assert_eq!(
+                got.as_ref().map(GroupName::as_str),
+                *expected,
+                "input {input:?}"
+            );
         }
     }
 }

@@ -166,7 +166,12 @@ impl Repository {
                     .send()
                     .await
                     .map_err(|e| Error::unexpected(e.into_service_error()))?;
-                for item in out.responses.unwrap_or_default().remove(self.table()).unwrap_or_default() {
+                for item in out
+                    .responses
+                    .unwrap_or_default()
+                    .remove(self.table())
+                    .unwrap_or_default()
+                {
                     groups.push(from_item(item)?);
                 }
                 pending = out
@@ -231,8 +236,16 @@ impl Repository {
         }
         for (i, product) in changes.add_products.iter().enumerate() {
             let name = format!("#p{i}");
-            sets.push(format!("products.{name} = if_not_exists(products.{name}, :now)"));
-            names.insert(name, to_av(product)?.as_s().map_err(|_| Error::unexpected("product name"))?.clone());
+            sets.push(format!(
+                "products.{name} = if_not_exists(products.{name}, :now)"
+            ));
+            names.insert(
+                name,
+                to_av(product)?
+                    .as_s()
+                    .map_err(|_| Error::unexpected("product name"))?
+                    .clone(),
+            );
         }
         let result = self
             .client
@@ -278,7 +291,9 @@ impl Repository {
         let update = Update::builder()
             .table_name(self.table())
             .set_key(Some(key_map(&keys::group(gid))))
-            .update_expression("SET admins.#target = :entry, version = version + :one, updatedAt = :now")
+            .update_expression(
+                "SET admins.#target = :entry, version = version + :one, updatedAt = :now",
+            )
             .condition_expression(
                 "attribute_exists(admins.#caller) AND attribute_not_exists(admins.#target) \
                  AND #status = :active AND size(admins) < :max",
@@ -338,7 +353,9 @@ impl Repository {
         let update = Update::builder()
             .table_name(self.table())
             .set_key(Some(key_map(&keys::group(gid))))
-            .update_expression("REMOVE admins.#target SET version = version + :one, updatedAt = :now")
+            .update_expression(
+                "REMOVE admins.#target SET version = version + :one, updatedAt = :now",
+            )
             .condition_expression(
                 "attribute_exists(admins.#caller) AND attribute_exists(admins.#target) \
                  AND #status = :active AND size(admins) > :one",

@@ -81,7 +81,9 @@ impl IdempotentWrite {
     pub(crate) fn outcome(&self, reason: Option<&Reason>) -> Option<Result<Written>> {
         let reason = reason.filter(|r| r.failed())?;
         let Some(old) = reason.old.clone() else {
-            return Some(Err(Error::unexpected("idempotency record missing from cancellation")));
+            return Some(Err(Error::unexpected(
+                "idempotency record missing from cancellation",
+            )));
         };
         Some(match from_item::<Record>(old) {
             Ok(record) if record.fingerprint == self.fingerprint => {

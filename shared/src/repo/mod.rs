@@ -61,7 +61,10 @@ pub(crate) fn key_map(key: &Key) -> Item {
 pub(crate) fn to_item<T: Serialize>(key: &Key, entity: &str, value: &T) -> Result<Item, Error> {
     let mut item: Item = serde_dynamo::to_item(value).map_err(Error::unexpected)?;
     item.extend(key_map(key));
-    item.insert(keys::ENTITY.to_owned(), AttributeValue::S(entity.to_owned()));
+    item.insert(
+        keys::ENTITY.to_owned(),
+        AttributeValue::S(entity.to_owned()),
+    );
     Ok(item)
 }
 

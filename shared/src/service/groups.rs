@@ -37,10 +37,18 @@ pub async fn create_group(
         ));
     }
     let now = deps.clock.now();
-    let group = new.into_group(GroupId::new(), caller.account_id.clone(), caller.email.clone(), now);
+    let group = new.into_group(
+        GroupId::new(),
+        caller.account_id.clone(),
+        caller.email.clone(),
+        now,
+    );
     let reply = stored(201, &GroupView::from(&group))?;
     let idem = idem.map(|i| i.with_response(&reply));
-    let written = deps.repo.create_group(&group, caller, idem.as_ref(), now).await?;
+    let written = deps
+        .repo
+        .create_group(&group, caller, idem.as_ref(), now)
+        .await?;
     Ok(settle(written, reply))
 }
 
