@@ -39,6 +39,9 @@ pub enum Error {
     /// The state forbids the change (stable `kind` becomes the problem type).
     #[error("{detail}")]
     Conflict { kind: &'static str, detail: String },
+    /// The thing existed but is no longer usable (e.g. an expired invitation).
+    #[error("{detail}")]
+    Gone { kind: &'static str, detail: String },
     /// A quota or size limit was reached.
     #[error("{detail}")]
     LimitReached { kind: &'static str, detail: String },

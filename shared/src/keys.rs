@@ -1,7 +1,7 @@
 //! Single-table key builders: the only place key shapes are spelled out
 //! (DESIGN §4; the access-pattern table is in `docs/access-patterns.md`).
 
-use crate::model::{AccountId, EmailAddress, GroupId};
+use crate::model::{AccountId, EmailAddress, GroupId, TokenHash};
 
 /// Partition key attribute.
 pub const PK: &str = "PK";
@@ -67,6 +67,43 @@ pub fn account(aid: &AccountId) -> Key {
 /// The uniqueness claim of a verified email address, pointing at its account.
 pub fn email_claim(email: &EmailAddress) -> Key {
     key(format!("EMAIL#{email}"), "EMAIL")
+}
+
+/// Sort-key prefix of members.
+pub const MEMBER_PREFIX: &str = "MEMBER#";
+/// Sort-key prefix of pending membership requests.
+pub const REQUEST_PREFIX: &str = "REQUEST#";
+/// Sort-key prefix of pending email invitations.
+pub const INVITE_PREFIX: &str = "INVITE#";
+
+/// A member of a group.
+pub fn member(gid: &GroupId, aid: &AccountId) -> Key {
+    key(group_pk(gid), format!("{MEMBER_PREFIX}{aid}"))
+}
+
+/// A pending membership request.
+pub fn request(gid: &GroupId, aid: &AccountId) -> Key {
+    key(group_pk(gid), format!("{REQUEST_PREFIX}{aid}"))
+}
+
+/// A pending email invitation, one per address.
+pub fn invitation(gid: &GroupId, email: &EmailAddress) -> Key {
+    key(group_pk(gid), format!("{INVITE_PREFIX}{email}"))
+}
+
+/// A live invite token (link or invitation), by the SHA-256 of its text.
+pub fn token(hash: &TokenHash) -> Key {
+    key(format!("TOKEN#{}", hash.as_str()), "TOKEN")
+}
+
+/// The per-group, per-day invitation counter behind the daily cap.
+pub fn invite_quota(gid: &GroupId, day: time::Date) -> Key {
+    key(group_pk(gid), format!("INVITES#{day}"))
+}
+
+/// An outbox item (email or event) awaiting delivery.
+pub fn outbox(id: &uuid::Uuid) -> Key {
+    key(format!("OUTBOX#{id}"), "OUTBOX")
 }
 
 /// A stored idempotent response, scoped to the caller so keys never collide across users.

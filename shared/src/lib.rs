@@ -3,13 +3,17 @@
 
 pub mod api;
 pub mod clock;
+pub mod delivery;
 pub mod deps;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod identity;
 pub mod keys;
 pub mod mail;
 pub mod model;
+pub mod notify;
+pub mod outbox;
 pub mod repo;
 pub mod service;
 

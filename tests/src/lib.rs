@@ -27,14 +27,19 @@ pub struct TestApp {
     pub standins: StandIns,
 }
 
-/// Starts everything for one test.
+/// Starts everything for one test, with the production limits.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(shared::deps::Settings::default()).await
+}
+
+/// Starts everything for one test with custom limits (e.g. a tiny group size).
+pub async fn spawn_app_with(settings: shared::deps::Settings) -> TestApp {
     let standins = StandIns::start(Storage::Memory, Names::default())
         .await
         .expect("embedded stand-ins start");
     let clock = FixedClock::new(time::OffsetDateTime::now_utc());
     let repo = Repository::new(standins.dynamodb(), standins.names.table.clone());
-    let deps = Arc::new(Deps::new(repo, Arc::new(clock.clone())));
+    let deps = Arc::new(Deps::new(repo, Arc::new(clock.clone()), settings));
     let key = TokenKey::random();
     let app = local::app(deps.clone(), key.clone()).expect("gateway routes build");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

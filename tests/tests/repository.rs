@@ -30,6 +30,7 @@ fn new_group() -> NewGroup {
         member_summary_emails: EmailCadence::Weekly,
         admin_report_emails: AdminReportEmails::default(),
         version_history_30_days: false,
+        admin_notifications: true,
     }
 }
 

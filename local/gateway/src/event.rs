@@ -14,7 +14,7 @@ pub fn lambda_request(
     body: &[u8],
     route_key: &str,
     path_parameters: HashMap<String, String>,
-    claims: HashMap<String, String>,
+    claims: Option<HashMap<String, String>>,
 ) -> Result<lambda_http::Request, serde_json::Error> {
     let mut headers: HashMap<String, String> = HashMap::new();
     for (name, value) in &parts.headers {
@@ -29,13 +29,8 @@ pub fn lambda_request(
         }
     }
     let raw_query = parts.uri.query().unwrap_or_default();
-    let query: HashMap<String, String> = raw_query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((k.to_owned(), v.to_owned()))
-        })
+    let query: HashMap<String, String> = form_urlencoded::parse(raw_query.as_bytes())
+        .into_owned()
         .collect();
     let (body, is_base64) = match std::str::from_utf8(body) {
         _ if body.is_empty() => (Value::Null, false),
@@ -54,7 +49,7 @@ pub fn lambda_request(
         "requestContext": {
             "accountId": "000000000000",
             "apiId": "local",
-            "authorizer": { "jwt": { "claims": claims, "scopes": null } },
+            "authorizer": claims.map(|c| json!({ "jwt": { "claims": c, "scopes": null } })),
             "domainName": headers.get("host").cloned().unwrap_or_else(|| "127.0.0.1".into()),
             "domainPrefix": "local",
             "http": {

@@ -43,6 +43,21 @@ macro_rules! handlers {
 }
 
 handlers! {
+    "add-myself" => add_myself,
+    "approve-request" => approve_request,
+    "create-invitations" => create_invitations,
+    "deny-request" => deny_request,
+    "disable-invite-link" => disable_invite_link,
+    "get-invite-link" => get_invite_link,
+    "join-group" => join_group,
+    "list-invitations" => list_invitations,
+    "list-members" => list_members,
+    "list-requests" => list_requests,
+    "preview-invitation" => preview_invitation,
+    "remove-member" => remove_member,
+    "resend-invitation" => resend_invitation,
+    "revoke-invitation" => revoke_invitation,
+    "rotate-invite-link" => rotate_invite_link,
     "add-admin" => add_admin,
     "create-group" => create_group,
     "get-group" => get_group,
@@ -66,7 +81,7 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
         let method =
             MethodFilter::try_from(axum::http::Method::from_bytes(route.method.as_bytes())?)?;
         let deps = deps.clone();
-        let key = key.clone();
+        let key = (!route.public).then(|| key.clone());
         let route_key = route.key();
         router = router.route(
             &route.path,
@@ -96,19 +111,24 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
 
 async fn invoke(
     deps: Arc<Deps>,
-    key: TokenKey,
+    key: Option<TokenKey>,
     handler: Handler,
     route_key: String,
     params: HashMap<String, String>,
     req: AxumRequest,
 ) -> AxumResponse {
     let (parts, body) = req.into_parts();
-    let claims = parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
-        .and_then(|token| key.verify(token));
+    let claims = match &key {
+        // A public route: API Gateway runs no authorizer and passes no claims.
+        None => Some(None),
+        Some(key) => parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
+            .and_then(|token| key.verify(token))
+            .map(Some),
+    };
     let Some(claims) = claims else {
         // What API Gateway's JWT authorizer answers; the function never runs.
         return (

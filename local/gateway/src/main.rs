@@ -96,7 +96,14 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
             "embedded AWS stand-ins running"
         );
         let repo = Repository::new(standins.dynamodb(), standins.names.table.clone());
-        (Deps::new(repo, Arc::new(SystemClock)), Some(standins))
+        (
+            Deps::new(
+                repo,
+                Arc::new(SystemClock),
+                shared::deps::Settings::from_env()?,
+            ),
+            Some(standins),
+        )
     };
     let app = local::app(Arc::new(deps), key)?;
     let listener = tokio::net::TcpListener::bind(addr)

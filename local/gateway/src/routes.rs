@@ -15,6 +15,8 @@ pub struct Route {
     pub path: String,
     /// The Lambda binary (crate) that serves it.
     pub function: String,
+    /// No JWT authorizer on this route (`Auth: { Authorizer: NONE }`).
+    pub public: bool,
 }
 
 impl Route {
@@ -63,10 +65,16 @@ pub fn from_template(template: &str) -> anyhow::Result<Vec<Route>> {
                     .map(str::to_owned)
                     .ok_or_else(|| anyhow::anyhow!("function {name:?}: HttpApi event without {f}"))
             };
+            let public = props
+                .and_then(|p| p.get("Auth"))
+                .and_then(|a| a.get("Authorizer"))
+                .and_then(Value::as_str)
+                == Some("NONE");
             routes.push(Route {
                 method: field("Method")?.to_ascii_uppercase(),
                 path: field("Path")?,
                 function: function.to_owned(),
+                public,
             });
         }
     }

@@ -3,6 +3,7 @@
 //! wire protocol on 127.0.0.1, so the production SDK code path is what runs.
 //! Never a dependency of a Lambda.
 
+pub mod streams;
 mod table;
 
 use std::net::SocketAddr;

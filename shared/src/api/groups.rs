@@ -37,6 +37,9 @@ pub struct CreateGroupRequest {
     /// Defaults to false.
     #[serde(default)]
     pub version_history_30_days: bool,
+    /// Defaults to true.
+    #[serde(default)]
+    pub admin_notifications: Option<bool>,
 }
 
 /// The join policy as sent by clients.
@@ -99,6 +102,7 @@ impl TryFrom<CreateGroupRequest> for NewGroup {
             member_summary_emails: req.member_summary_emails,
             admin_report_emails: req.admin_report_emails,
             version_history_30_days: req.version_history_30_days,
+            admin_notifications: req.admin_notifications.unwrap_or(true),
         })
     }
 }
@@ -126,6 +130,8 @@ pub struct UpdateGroupRequest {
     pub admin_report_emails: Option<AdminReportEmails>,
     /// 30-day version history requirement.
     pub version_history_30_days: Option<bool>,
+    /// Email admins about requests and joins.
+    pub admin_notifications: Option<bool>,
 }
 
 impl TryFrom<UpdateGroupRequest> for GroupChanges {
@@ -168,6 +174,7 @@ impl TryFrom<UpdateGroupRequest> for GroupChanges {
             member_summary_emails: req.member_summary_emails,
             admin_report_emails: req.admin_report_emails,
             version_history_30_days: req.version_history_30_days,
+            admin_notifications: req.admin_notifications,
         };
         if changes.is_empty() {
             return Err(Error::invalid("body", "nothing to change"));
@@ -226,6 +233,10 @@ pub struct GroupView {
     pub admin_report_emails: AdminReportEmails,
     /// Joiners must accept 30-day version history.
     pub version_history_30_days: bool,
+    /// Admins are emailed about requests and joins.
+    pub admin_notifications: bool,
+    /// Whether the shared invite link is enabled (the token is never shown here).
+    pub invite_link_enabled: bool,
     /// Active or dissolved.
     pub status: GroupStatus,
     /// Administrators.
@@ -254,6 +265,8 @@ impl From<&Group> for GroupView {
             member_summary_emails: g.member_summary_emails,
             admin_report_emails: g.admin_report_emails,
             version_history_30_days: g.version_history_30_days,
+            admin_notifications: g.admin_notifications,
+            invite_link_enabled: g.invite_link.is_some(),
             status: g.status,
             admins: g
                 .admins

@@ -2,5 +2,10 @@
 //! commands with `TryFrom`) and response views.
 
 mod groups;
+mod membership;
 
 pub use groups::{AddAdminRequest, AdminView, CreateGroupRequest, GroupView, UpdateGroupRequest};
+pub use membership::{
+    AddMyselfRequest, CreateInvitationsRequest, InvitationView, InvitationsResult, JoinRequest,
+    JoinResult, LinkStateView, MAX_INVITES_PER_CALL, NewLinkView, PreviewView, Rejected, region,
+};

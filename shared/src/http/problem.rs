@@ -51,6 +51,7 @@ pub fn problem_response(error: &Error) -> Response<Body> {
                 &[],
             ),
             Error::Conflict { kind, detail } => (409, kind, "Conflict", detail.clone(), &[]),
+            Error::Gone { kind, detail } => (410, kind, "Gone", detail.clone(), &[]),
             Error::LimitReached { kind, detail } => {
                 (429, kind, "Limit reached", detail.clone(), &[])
             }

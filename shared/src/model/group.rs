@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{AccountId, EmailAddress, EmailDomain, GroupId, GroupName};
+use super::{AccountId, EmailAddress, EmailDomain, GroupId, GroupName, TokenHash};
 
 /// Member accounts a group may hold (product limit).
 pub const MAX_MEMBERS: u32 = 5_000;
@@ -144,6 +144,12 @@ pub struct Group {
     /// Ask joiners to accept 30-day version history.
     #[serde(default)]
     pub version_history_30_days: bool,
+    /// Email admins when someone requests to join or joins.
+    #[serde(default = "yes")]
+    pub admin_notifications: bool,
+    /// The shared invite link, when enabled (only its hash is kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_link: Option<InviteLinkState>,
     /// Lifecycle state.
     pub status: GroupStatus,
     /// Administrators by account id.
@@ -160,7 +166,27 @@ pub struct Group {
     pub updated_at: OffsetDateTime,
 }
 
+fn yes() -> bool {
+    true
+}
+
+/// The group's one live invite link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteLinkState {
+    /// SHA-256 of the link token.
+    pub token_hash: TokenHash,
+    /// When it was created (rotation makes a new one).
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
 impl Group {
+    /// The email addresses of every admin (for notifications).
+    pub fn admin_emails(&self) -> Vec<EmailAddress> {
+        self.admins.values().map(|a| a.email.clone()).collect()
+    }
+
     /// True when `account` administers this group.
     pub fn is_admin(&self, account: &AccountId) -> bool {
         self.admins.contains_key(account)
@@ -186,6 +212,8 @@ pub struct NewGroup {
     pub admin_report_emails: AdminReportEmails,
     /// Ask joiners to accept 30-day version history.
     pub version_history_30_days: bool,
+    /// Email admins about requests and joins.
+    pub admin_notifications: bool,
 }
 
 impl NewGroup {
@@ -212,6 +240,8 @@ impl NewGroup {
             member_summary_emails: self.member_summary_emails,
             admin_report_emails: self.admin_report_emails,
             version_history_30_days: self.version_history_30_days,
+            admin_notifications: self.admin_notifications,
+            invite_link: None,
             status: GroupStatus::Active,
             admins: BTreeMap::from([(
                 creator,
@@ -248,6 +278,8 @@ pub struct GroupChanges {
     pub admin_report_emails: Option<AdminReportEmails>,
     /// 30-day version history requirement.
     pub version_history_30_days: Option<bool>,
+    /// Admin notification switch.
+    pub admin_notifications: Option<bool>,
 }
 
 impl GroupChanges {
@@ -284,6 +316,9 @@ impl GroupChanges {
         }
         if let Some(v) = self.version_history_30_days {
             group.version_history_30_days = v;
+        }
+        if let Some(v) = self.admin_notifications {
+            group.admin_notifications = v;
         }
         group.version += 1;
         group.updated_at = now;
@@ -396,6 +431,7 @@ mod tests {
             member_summary_emails: EmailCadence::Weekly,
             admin_report_emails: AdminReportEmails::default(),
             version_history_30_days: false,
+            admin_notifications: true,
         };
         let creator = AccountId::parse("sub", "creator").expect("valid");
         let mut group =

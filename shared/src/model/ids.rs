@@ -19,6 +19,16 @@ impl GroupId {
         Self(Uuid::now_v7())
     }
 
+    /// The 16 bytes of the id (embedded in invite tokens).
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+
+    /// The id from its 16 bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(Uuid::from_bytes(bytes))
+    }
+
     /// Parses a path segment; anything but a UUID is rejected before it reaches a key.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         Uuid::parse_str(raw)

@@ -5,6 +5,7 @@ mod domain;
 mod email;
 mod group;
 mod ids;
+mod membership;
 mod name;
 
 pub use account::Account;
@@ -13,7 +14,12 @@ pub use email::EmailAddress;
 pub use group::rfc3339;
 pub use group::{
     AdminEntry, AdminReportEmails, Approval, EmailCadence, Group, GroupChanges, GroupStatus,
-    JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS, NewGroup, Product, SsoProvider,
+    InviteLinkState, JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS, NewGroup,
+    Product, SsoProvider,
 };
 pub use ids::{AccountId, GroupId};
+pub use membership::{
+    DEFAULT_INVITATION_DAYS, INVITATION_DAYS, Invitation, InviteToken, JoinOutcome, Member,
+    MembershipRequest, Region, TokenHash, TokenKind, join_outcome,
+};
 pub use name::GroupName;

@@ -234,6 +234,9 @@ impl Repository {
         if let Some(vh) = changes.version_history_30_days {
             set("versionHistory30Days", ":vh", AttributeValue::Bool(vh));
         }
+        if let Some(on) = changes.admin_notifications {
+            set("adminNotifications", ":an", AttributeValue::Bool(on));
+        }
         for (i, product) in changes.add_products.iter().enumerate() {
             let name = format!("#p{i}");
             sets.push(format!(

@@ -5,6 +5,9 @@
 mod accounts;
 mod groups;
 mod idempotency;
+mod membership;
+mod outbox;
+mod outbox_items;
 mod tx;
 
 use std::collections::HashMap;
@@ -15,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use idempotency::{IdempotentWrite, StoredResponse, Written};
+pub use membership::{AccountRef, NewInvitation, NewMembership, TokenRecord};
 
 use crate::error::Error;
 use crate::keys::{self, Key};

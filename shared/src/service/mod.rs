@@ -3,3 +3,4 @@
 
 pub mod accounts;
 pub mod groups;
+pub mod membership;

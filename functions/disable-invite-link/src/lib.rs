@@ -1,0 +1,22 @@
+//! `DELETE /groups/{groupId}/invite-link`: disable the invite link (it stops working at once).
+//!
+//! Who: the group's admins (others: 404).
+//! DynamoDB: one `GetItem` and one `TransactWriteItems`.
+
+use lambda_http::{Body, Request, Response};
+use shared::model::GroupId;
+use shared::service::membership;
+use shared::{Deps, http};
+
+/// Handles the request; failures are problem responses, never `Err`.
+#[tracing::instrument(name = "disable_invite_link", skip_all)]
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    http::respond(run(deps, &req).await)
+}
+
+async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
+    let caller = http::caller(req)?;
+    let gid = http::path_param(req, "groupId", GroupId::parse)?;
+    membership::disable_invite_link(deps, &caller, &gid).await?;
+    Ok(http::no_content())
+}

@@ -1,0 +1,23 @@
+//! `POST /invitations/{token}/join`: join, or file a membership request, by the group's policy.
+//!
+//! Who: any signed-in caller holding a live token.
+//! DynamoDB: one `BatchGetItem` and one `TransactWriteItems`.
+
+use lambda_http::{Body, Request, Response};
+use shared::api::JoinRequest;
+use shared::service::membership;
+use shared::{Deps, http};
+
+/// Handles the request; failures are problem responses, never `Err`.
+#[tracing::instrument(name = "join_group", skip_all)]
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    http::respond(run(deps, &req).await)
+}
+
+async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
+    let caller = http::caller(req)?;
+    let token = http::path_param(req, "token", |_, raw| Ok(raw.to_owned()))?;
+    let body = http::json_body::<JoinRequest>(req)?;
+    let (status, result) = membership::join(deps, &caller, &token, &body).await?;
+    http::json(status, &result)
+}

@@ -1,0 +1,38 @@
+//! `GET /groups/{groupId}/members`: a page of members (`limit`, `nextToken`).
+//!
+//! Who: the group's admins (others: 404).
+//! DynamoDB: one `GetItem` and one `Query`.
+
+use lambda_http::{Body, Request, RequestExt, Response};
+use shared::model::{AccountId, GroupId};
+use shared::service::membership;
+use shared::{Deps, http};
+
+/// Handles the request; failures are problem responses, never `Err`.
+#[tracing::instrument(name = "list_members", skip_all)]
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    http::respond(run(deps, &req).await)
+}
+
+async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
+    let caller = http::caller(req)?;
+    let gid = http::path_param(req, "groupId", GroupId::parse)?;
+    let query = req.query_string_parameters();
+    let limit = match query.first("limit") {
+        Some(raw) => raw
+            .parse::<i32>()
+            .map_err(|_| shared::Error::invalid("limit", "must be a number"))?,
+        None => 100,
+    };
+    let after = query
+        .first("nextToken")
+        .map(|t| AccountId::parse("nextToken", t))
+        .transpose()
+        .map_err(|e| shared::Error::Validation(vec![e]))?;
+    let (members, next) =
+        membership::list_members(deps, &caller, &gid, limit, after.as_ref()).await?;
+    http::json(
+        200,
+        &serde_json::json!({ "members": members, "nextToken": next }),
+    )
+}

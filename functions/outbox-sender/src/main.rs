@@ -1,0 +1,47 @@
+//! Lambda entry point: configuration and clients once per cold start, then
+//! serve stream batches.
+//!
+//! Settings: `TABLE_NAME`, `SENDER_EMAIL` (a verified SES identity),
+//! `SES_CONFIGURATION_SET` (optional), `EVENT_BUS_NAME`; region, endpoint
+//! and credentials from the standard AWS environment.
+
+use std::sync::Arc;
+
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use shared::clock::SystemClock;
+use shared::delivery::OutboxSender;
+use shared::deps::required_env;
+use shared::events::EventBridgePublisher;
+use shared::mail::SesMailer;
+use shared::model::EmailAddress;
+use shared::repo::Repository;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::deps::init_tracing();
+    let table = required_env("TABLE_NAME")?;
+    let sender_email = EmailAddress::parse("SENDER_EMAIL", &required_env("SENDER_EMAIL")?)
+        .map_err(|e| format!("SENDER_EMAIL {}", e.reason))?;
+    let configuration_set = required_env("SES_CONFIGURATION_SET").ok();
+    let bus = required_env("EVENT_BUS_NAME")?;
+
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sender = OutboxSender::new(
+        Repository::new(aws_sdk_dynamodb::Client::new(&sdk), table),
+        Arc::new(SesMailer::new(
+            aws_sdk_sesv2::Client::new(&sdk),
+            sender_email,
+            configuration_set,
+        )),
+        Arc::new(EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(&sdk),
+            bus,
+        )),
+        Arc::new(SystemClock),
+    );
+
+    run(service_fn(|event: LambdaEvent<_>| async {
+        Ok::<_, Error>(outbox_sender::handler(&sender, event).await)
+    }))
+    .await
+}

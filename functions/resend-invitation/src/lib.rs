@@ -1,0 +1,25 @@
+//! `POST /groups/{groupId}/invitations/{email}/resend`: send an invitation again with a new token and expiry (the old token dies).
+//!
+//! Who: the group's admins (others: 404).
+//! DynamoDB: one `BatchGetItem` and one `TransactWriteItems`.
+
+use lambda_http::{Body, Request, Response};
+use shared::model::{EmailAddress, GroupId};
+use shared::service::membership;
+use shared::{Deps, http};
+
+/// Handles the request; failures are problem responses, never `Err`.
+#[tracing::instrument(name = "resend_invitation", skip_all)]
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    http::respond(run(deps, &req).await)
+}
+
+async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
+    let caller = http::caller(req)?;
+    let gid = http::path_param(req, "groupId", GroupId::parse)?;
+    let email = http::path_param(req, "email", EmailAddress::parse)?;
+    http::json(
+        200,
+        &membership::resend_invitation(deps, &caller, &gid, &email).await?,
+    )
+}

@@ -1,0 +1,463 @@
+//! The outbox sender's work (DESIGN §6): turn the table's stream records
+//! into delivered emails and published events, each exactly once as far as
+//! the table can tell, and never lose one.
+//!
+//! For each `INSERT` of an `Outbox` item: a consistent read skips items
+//! already settled (the stream delivers at least once), the payload goes to
+//! the [`Mailer`] or the [`EventPublisher`] with in-process retries
+//! (exponential backoff with jitter, bounded in attempts and time), then the
+//! item is marked `sentAt` by a conditional update. A permanent failure marks
+//! it `failedAt` with a short reason and is not retried. A record that still
+//! fails transiently is returned by [`OutboxSender::deliver_records`] so the
+//! Lambda reports it as a batch item failure: the event source mapping
+//! retries it, and finally dead-letters it with its sequence number.
+//!
+//! The window between delivering and marking cannot be closed (SES and
+//! EventBridge take no idempotency key): a crash there re-sends once on the
+//! retry. Everywhere else a duplicate is prevented.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::dynamodb::EventRecord;
+use futures::StreamExt;
+use serde_dynamo::AttributeValue;
+use time::OffsetDateTime;
+use tracing::field;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::events::{EventPublisher, PublishError};
+use crate::keys;
+use crate::mail::{EmailMessage, MailError, Mailer};
+use crate::outbox::{OutboxItem, OutboxPayload};
+use crate::repo::Repository;
+
+/// The `entity` attribute of outbox items, which the sender (and the event
+/// source mapping's filter) selects on.
+pub const OUTBOX_ENTITY: &str = "Outbox";
+
+/// An outbox item as stored, with the marks the sender adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOutboxItem {
+    /// The item as written by the state change.
+    pub item: OutboxItem,
+    /// When it was delivered.
+    pub sent_at: Option<OffsetDateTime>,
+    /// When it was found undeliverable.
+    pub failed_at: Option<OffsetDateTime>,
+    /// Why it is undeliverable (error kind and code, never content).
+    pub failure: Option<String>,
+}
+
+impl StoredOutboxItem {
+    /// Sent or failed: the sender must not touch it again.
+    pub fn is_settled(&self) -> bool {
+        self.sent_at.is_some() || self.failed_at.is_some()
+    }
+}
+
+/// In-process retries of transient delivery failures: exponential backoff
+/// with jitter, bounded both in attempts and in total time so one record
+/// cannot hold the batch (and the Lambda's timeout) hostage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Attempts in all, the first included (at least 1).
+    pub attempts: u32,
+    /// Ceiling of the first wait; each next ceiling doubles.
+    pub first_delay: Duration,
+    /// Largest ceiling of a single wait.
+    pub max_delay: Duration,
+    /// No retry starts after this much time has passed since the first attempt.
+    pub budget: Duration,
+}
+
+impl Default for Backoff {
+    /// Four attempts over at most ~10 s: enough to ride out throttling,
+    /// short enough to leave longer outages to the event source mapping.
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            first_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(4),
+            budget: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Backoff {
+    /// `attempts` tries with no waiting (tests and local runs).
+    pub fn immediate(attempts: u32) -> Self {
+        Self {
+            attempts,
+            first_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+            budget: Duration::from_secs(60),
+        }
+    }
+
+    /// The wait before retry number `retry` (0-based): "equal jitter", half
+    /// the exponential ceiling plus a random part of the other half, so
+    /// concurrent senders spread out but never retry at once.
+    fn delay(&self, retry: u32) -> Duration {
+        let ceiling = self
+            .first_delay
+            .saturating_mul(2u32.saturating_pow(retry))
+            .min(self.max_delay);
+        let half = ceiling / 2;
+        let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+        let jitter = if jitter_ms == 0 {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(rand::random_range(0..=jitter_ms))
+        };
+        half + jitter
+    }
+}
+
+/// What became of one stream record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// Not an insert of an outbox item (other entities, marks, TTL deletes).
+    Ignored,
+    /// Already sent or failed by an earlier delivery of the same record.
+    AlreadySettled,
+    /// The item no longer exists (removed by hand or by TTL): nothing to mark.
+    Missing,
+    /// Delivered now.
+    Sent,
+    /// Undeliverable; marked failed, not retried.
+    Failed,
+    /// Still failing transiently: report it so the stream retries it.
+    Retry,
+}
+
+/// Why delivering a payload failed.
+#[derive(Debug, thiserror::Error)]
+enum DeliveryError {
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error(transparent)]
+    Event(#[from] PublishError),
+}
+
+impl DeliveryError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Self::Mail(e) => e.is_retryable(),
+            Self::Event(e) => e.is_retryable(),
+        }
+    }
+
+    /// The `failure` attribute: kind and, for SES, its error code. Never
+    /// the error's message, which may quote addresses.
+    fn reason(&self) -> String {
+        use aws_sdk_sesv2::error::ProvideErrorMetadata;
+        use aws_sdk_sesv2::operation::send_email::SendEmailError;
+        use std::error::Error as _;
+
+        let (kind, source) = match self {
+            Self::Mail(e @ MailError::Rejected(_)) => ("email rejected", e.source()),
+            Self::Mail(e @ MailError::Blocked(_)) => ("email sending blocked", e.source()),
+            Self::Mail(e @ MailError::Unavailable(_)) => {
+                ("email transport unavailable", e.source())
+            }
+            Self::Event(PublishError::Rejected(_)) => ("event rejected", None),
+            Self::Event(PublishError::Unavailable(_)) => ("event bus unavailable", None),
+        };
+        let code = source
+            .and_then(|s| s.downcast_ref::<SendEmailError>())
+            .and_then(|e| e.code());
+        match code {
+            Some(code) => format!("{kind} ({code})"),
+            None => kind.to_owned(),
+        }
+    }
+}
+
+/// Delivers outbox items from stream records. Built once per cold start
+/// (or per test) and shared by every invocation.
+#[derive(Clone)]
+pub struct OutboxSender {
+    repo: Repository,
+    mailer: Arc<dyn Mailer>,
+    events: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
+    backoff: Backoff,
+    concurrency: usize,
+}
+
+impl OutboxSender {
+    /// A sender with the default [`Backoff`] and up to 8 deliveries at once.
+    pub fn new(
+        repo: Repository,
+        mailer: Arc<dyn Mailer>,
+        events: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            repo,
+            mailer,
+            events,
+            clock,
+            backoff: Backoff::default(),
+            concurrency: 8,
+        }
+    }
+
+    /// Replaces the retry policy (tests use [`Backoff::immediate`]).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Replaces how many records are delivered at once (at least 1).
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Delivers a batch and returns the sequence numbers of the records to
+    /// report as batch item failures, in batch order. A failing record
+    /// without a sequence number is reported as `""`, which Lambda treats as
+    /// a failure of the whole batch: retried, never lost.
+    pub async fn deliver_records(&self, records: &[EventRecord]) -> Vec<String> {
+        let outcomes: Vec<(RecordOutcome, Option<String>)> = futures::stream::iter(records)
+            .map(|record| async move {
+                (
+                    self.deliver_record(record).await,
+                    record.change.sequence_number.clone(),
+                )
+            })
+            .buffered(self.concurrency)
+            .collect()
+            .await;
+        outcomes
+            .into_iter()
+            .filter(|(outcome, _)| *outcome == RecordOutcome::Retry)
+            .map(|(_, sequence)| sequence.unwrap_or_default())
+            .collect()
+    }
+
+    /// Delivers the outbox item one stream record carries, if it does.
+    #[tracing::instrument(
+        name = "outbox_record",
+        skip_all,
+        fields(sequence_number = record.change.sequence_number.as_deref().unwrap_or(""), outbox_id = field::Empty)
+    )]
+    pub async fn deliver_record(&self, record: &EventRecord) -> RecordOutcome {
+        if record.event_name != "INSERT" || !is_outbox_item(&record.change.new_image) {
+            return RecordOutcome::Ignored;
+        }
+        let item: OutboxItem = match serde_dynamo::from_item(record.change.new_image.clone()) {
+            Ok(item) => item,
+            Err(e) => return self.undecodable(record, &e).await,
+        };
+        tracing::Span::current().record("outbox_id", field::display(item.id));
+
+        let stored = match self.repo.outbox_item(&item.id).await {
+            Ok(Some(stored)) => stored,
+            Ok(None) => {
+                tracing::warn!("outbox item no longer exists; nothing to deliver");
+                return RecordOutcome::Missing;
+            }
+            Err(e) => {
+                tracing::error!(
+                    error = &e as &dyn std::error::Error,
+                    "reading the outbox item failed; will retry"
+                );
+                return RecordOutcome::Retry;
+            }
+        };
+        if stored.is_settled() {
+            tracing::info!("outbox item already settled; skipping the duplicate record");
+            return RecordOutcome::AlreadySettled;
+        }
+
+        match self.deliver_with_retries(&item.payload).await {
+            Ok(()) => self.mark_sent(&item).await,
+            Err(e) if e.is_retryable() => {
+                tracing::warn!(kind = kind(&item.payload), reason = %e.reason(), "delivery still failing; reporting the record for retry");
+                RecordOutcome::Retry
+            }
+            Err(e) => self.mark_failed(&item.id, &e.reason()).await,
+        }
+    }
+
+    /// Sends or publishes the payload, retrying transient failures.
+    async fn deliver_with_retries(&self, payload: &OutboxPayload) -> Result<(), DeliveryError> {
+        let started = tokio::time::Instant::now();
+        let mut attempt = 1;
+        loop {
+            let error = match self.deliver_once(payload).await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            if !error.is_retryable() || attempt >= self.backoff.attempts {
+                return Err(error);
+            }
+            let wait = self.backoff.delay(attempt - 1);
+            if started.elapsed() + wait > self.backoff.budget {
+                return Err(error);
+            }
+            tracing::warn!(attempt, retry_in_ms = wait.as_millis(), reason = %error.reason(), "delivery failed; retrying");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn deliver_once(&self, payload: &OutboxPayload) -> Result<(), DeliveryError> {
+        match payload {
+            OutboxPayload::Email(email) => {
+                let sent = self.mailer.send(&EmailMessage::from(email)).await?;
+                tracing::debug!(sent_id = %sent, "email handed to the transport");
+                Ok(())
+            }
+            OutboxPayload::Event(event) => {
+                self.events.publish(event).await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn mark_sent(&self, item: &OutboxItem) -> RecordOutcome {
+        match self.repo.mark_outbox_sent(&item.id, self.clock.now()).await {
+            Ok(true) => tracing::info!(kind = kind(&item.payload), "outbox item delivered"),
+            Ok(false) => {
+                tracing::warn!("outbox item delivered, but another delivery had settled it")
+            }
+            // Not reported for retry: it was delivered, and a retry would
+            // deliver it again. The item stays unmarked, which the log says.
+            Err(e) => tracing::error!(
+                error = &e as &dyn std::error::Error,
+                "outbox item delivered but could not be marked sent"
+            ),
+        }
+        RecordOutcome::Sent
+    }
+
+    async fn mark_failed(&self, id: &Uuid, reason: &str) -> RecordOutcome {
+        tracing::error!(reason, "outbox item is undeliverable; marking it failed");
+        match self
+            .repo
+            .mark_outbox_failed(id, self.clock.now(), reason)
+            .await
+        {
+            Ok(_) => RecordOutcome::Failed,
+            // Nothing was sent, so a retry is harmless and keeps the record
+            // from vanishing unmarked.
+            Err(e) => {
+                tracing::error!(
+                    error = &e as &dyn std::error::Error,
+                    "marking the outbox item failed did not succeed; will retry"
+                );
+                RecordOutcome::Retry
+            }
+        }
+    }
+
+    /// An outbox item that does not decode can never be delivered: mark it
+    /// failed if its key names it, so it is visible rather than retried.
+    async fn undecodable(
+        &self,
+        record: &EventRecord,
+        error: &serde_dynamo::Error,
+    ) -> RecordOutcome {
+        tracing::error!(error = %error, "outbox item does not decode");
+        let Some(id) = outbox_id_from_keys(&record.change.keys)
+            .or_else(|| outbox_id_from_keys(&record.change.new_image))
+        else {
+            tracing::error!("outbox item has no readable id; dropping the record");
+            return RecordOutcome::Failed;
+        };
+        tracing::Span::current().record("outbox_id", field::display(id));
+        self.mark_failed(&id, "undecodable item").await
+    }
+}
+
+/// Whether a stream image is an outbox item.
+fn is_outbox_item(image: &serde_dynamo::Item) -> bool {
+    matches!(image.get(keys::ENTITY), Some(AttributeValue::S(entity)) if entity == OUTBOX_ENTITY)
+}
+
+/// The id in an `OUTBOX#<id>` partition key.
+fn outbox_id_from_keys(image: &serde_dynamo::Item) -> Option<Uuid> {
+    match image.get(keys::PK) {
+        Some(AttributeValue::S(pk)) => pk
+            .strip_prefix("OUTBOX#")
+            .and_then(|id| Uuid::parse_str(id).ok()),
+        _ => None,
+    }
+}
+
+/// `email` or `event`, for logs.
+fn kind(payload: &OutboxPayload) -> &'static str {
+    match payload {
+        OutboxPayload::Email(_) => "email",
+        OutboxPayload::Event(_) => "event",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_grow_exponentially_within_their_jitter_band_and_are_capped() {
+        let backoff = Backoff {
+            attempts: 10,
+            first_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1000),
+            budget: Duration::from_secs(60),
+        };
+        let cases = [
+            (0, 50, 100),
+            (1, 100, 200),
+            (2, 200, 400),
+            (3, 400, 800),
+            (4, 500, 1000),
+            (9, 500, 1000),
+        ];
+        for (retry, low, high) in cases {
+            for _ in 0..50 {
+                let wait = backoff.delay(retry).as_millis();
+                assert!(
+                    (low..=high).contains(&wait),
+                    "retry {retry}: {wait} ms not in {low}..={high}"
+                );
+            }
+        }
+        assert_eq!(Backoff::immediate(3).delay(5), Duration::ZERO);
+    }
+
+    #[test]
+    fn only_outbox_images_are_outbox_items() {
+        let image = |entity: &str| {
+            serde_dynamo::Item::from(std::collections::HashMap::from([(
+                keys::ENTITY.to_owned(),
+                AttributeValue::S(entity.to_owned()),
+            )]))
+        };
+        assert!(is_outbox_item(&image("Outbox")));
+        assert!(!is_outbox_item(&image("Group")));
+        assert!(!is_outbox_item(&serde_dynamo::Item::from(
+            std::collections::HashMap::<String, AttributeValue>::new()
+        )));
+    }
+
+    #[test]
+    fn the_id_is_read_from_the_partition_key() {
+        let keys = |pk: &str| {
+            serde_dynamo::Item::from(std::collections::HashMap::from([(
+                keys::PK.to_owned(),
+                AttributeValue::S(pk.to_owned()),
+            )]))
+        };
+        assert_eq!(
+            outbox_id_from_keys(&keys("OUTBOX#00000000-0000-0000-0000-000000000000")),
+            Some(Uuid::nil())
+        );
+        assert_eq!(outbox_id_from_keys(&keys("GROUP#x")), None);
+        assert_eq!(outbox_id_from_keys(&keys("OUTBOX#not-a-uuid")), None);
+    }
+}

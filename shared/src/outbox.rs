@@ -1,0 +1,136 @@
+//! The transactional outbox: every email and integration event is written as
+//! an item in the same `TransactWriteItems` as the state change that causes
+//! it, so neither can happen without the other. The outbox sender Lambda,
+//! fed by the table's stream, delivers each item and marks it sent.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::mail::EmailMessage;
+use crate::model::{AccountId, EmailAddress, GroupId};
+
+/// How long a delivered outbox item is kept (TTL) for tracing.
+pub const RETENTION: time::Duration = time::Duration::days(14);
+
+/// A rendered email, ready to hand to a `Mailer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxEmail {
+    /// Recipients (one message to all).
+    pub to: Vec<EmailAddress>,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+}
+
+impl From<&OutboxEmail> for EmailMessage {
+    fn from(e: &OutboxEmail) -> Self {
+        EmailMessage {
+            to: e.to.clone(),
+            subject: e.subject.clone(),
+            text: e.text.clone(),
+            html: e.html.clone(),
+            attachments: Vec::new(),
+        }
+    }
+}
+
+/// A membership change, published to EventBridge (source `groups.membership`,
+/// detail-type the variant name). Schema documented in `docs/events.md`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MembershipEvent {
+    /// What happened.
+    pub change: MembershipChange,
+    /// The group.
+    pub group_id: GroupId,
+    /// The account concerned, when known (invitations name only an email).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<AccountId>,
+    /// The email concerned.
+    pub email: EmailAddress,
+    /// Who caused it (an admin, or the member themselves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<AccountId>,
+    /// When it happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// The kinds of membership change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MembershipChange {
+    /// An email invitation was sent (or re-sent).
+    Invited,
+    /// Someone asked to join.
+    Requested,
+    /// Someone became a member.
+    Joined,
+    /// A request was denied.
+    Denied,
+    /// A member was removed.
+    Removed,
+}
+
+impl MembershipChange {
+    /// The EventBridge `DetailType`.
+    pub fn detail_type(self) -> &'static str {
+        match self {
+            Self::Invited => "MemberInvited",
+            Self::Requested => "MembershipRequested",
+            Self::Joined => "MemberJoined",
+            Self::Denied => "MembershipDenied",
+            Self::Removed => "MemberRemoved",
+        }
+    }
+}
+
+/// What an outbox item carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum OutboxPayload {
+    /// An email to send through the `Mailer`.
+    Email(OutboxEmail),
+    /// An event to publish to EventBridge.
+    Event(MembershipEvent),
+}
+
+/// One outbox item as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxItem {
+    /// Unique id (also the DLQ's handle on a failed item).
+    pub id: Uuid,
+    /// The payload.
+    pub payload: OutboxPayload,
+    /// When it was written.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl OutboxItem {
+    /// A new item for `payload`.
+    pub fn new(payload: OutboxPayload, now: OffsetDateTime) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            payload,
+            created_at: now,
+        }
+    }
+
+    /// An email item.
+    pub fn email(email: OutboxEmail, now: OffsetDateTime) -> Self {
+        Self::new(OutboxPayload::Email(email), now)
+    }
+
+    /// An event item.
+    pub fn event(event: MembershipEvent) -> Self {
+        let at = event.at;
+        Self::new(OutboxPayload::Event(event), at)
+    }
+}

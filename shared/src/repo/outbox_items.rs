@@ -1,0 +1,26 @@
+//! Turning outbox items into transaction puts (the sender's reads and marks live in `outbox.rs`).
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+use super::{Repository, n, to_item};
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::outbox::{OutboxItem, RETENTION};
+
+impl Repository {
+    /// A `Put` of an outbox item, for the transaction of the change that causes it.
+    pub(crate) fn outbox_put(&self, item: &OutboxItem) -> Result<TransactWriteItem> {
+        let mut attrs = to_item(&keys::outbox(&item.id), "Outbox", item)?;
+        attrs.insert(
+            keys::EXPIRES_AT.to_owned(),
+            n((item.created_at + RETENTION).unix_timestamp()),
+        );
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(attrs))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(Error::unexpected)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}

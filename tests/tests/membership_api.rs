@@ -1,0 +1,561 @@
+//! End-to-end membership flows over HTTP through the local gateway: invite
+//! link, email invitations, each join policy, requests, removal, add myself,
+//! and the limits under concurrency.
+
+use e2e::{TestApp, spawn_app, spawn_app_with};
+use serde_json::{Value, json};
+
+fn managed_group() -> Value {
+    json!({"name": "Initech Staff", "products": ["computerBackup"], "managed": true})
+}
+
+fn accept() -> Value {
+    json!({"acceptManagedAccess": true, "region": "eu-central"})
+}
+
+async fn link_token(app: &TestApp, admin: &str, gid: &str) -> String {
+    let reply = app
+        .post(&format!("/groups/{gid}/invite-link"), admin, json!({}))
+        .await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    reply.body["token"].as_str().expect("token").to_owned()
+}
+
+/// Every outbox item stored so far (emails and events), as JSON.
+async fn outbox(app: &TestApp) -> Vec<Value> {
+    let items = app
+        .repo()
+        .client()
+        .scan()
+        .table_name(app.repo().table())
+        .send()
+        .await
+        .expect("scan (test only)")
+        .items
+        .unwrap_or_default();
+    items
+        .into_iter()
+        .filter(|i| {
+            i.get("entity")
+                .and_then(|e| e.as_s().ok())
+                .map(String::as_str)
+                == Some("Outbox")
+        })
+        .map(|i| serde_dynamo::from_item::<_, Value>(i).expect("outbox item"))
+        .collect()
+}
+
+async fn emails_to(app: &TestApp, email: &str) -> Vec<String> {
+    outbox(app)
+        .await
+        .into_iter()
+        .filter(|o| o["payload"]["kind"] == "email")
+        .filter(|o| {
+            o["payload"]["to"]
+                .as_array()
+                .is_some_and(|to| to.iter().any(|t| t == email))
+        })
+        .map(|o| {
+            o["payload"]["subject"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+async fn events(app: &TestApp, change: &str) -> usize {
+    outbox(app)
+        .await
+        .iter()
+        .filter(|o| o["payload"]["kind"] == "event" && o["payload"]["change"] == change)
+        .count()
+}
+
+#[tokio::test]
+async fn a_restricted_group_turns_link_joins_into_requests_that_admins_decide() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app.create_group(&alice, managed_group()).await;
+    let token = link_token(&app, &alice, &gid).await;
+
+    // The joiner previews without signing in.
+    let preview = app
+        .call("GET", &format!("/invitations/{token}"), None, None, &[])
+        .await;
+    assert_eq!(preview.status, 200, "{preview:?}");
+    assert_eq!(preview.body["groupName"], "Initech Staff");
+    assert_eq!(preview.body["managed"], true);
+    assert_eq!(preview.body["outcome"], "request");
+
+    // Managed consent is required.
+    let bob = app.token("bob@contoso.com");
+    let refused = app
+        .post(
+            &format!("/invitations/{token}/join"),
+            &bob,
+            json!({"region": "us-west"}),
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.body["errors"][0]["field"], "acceptManagedAccess");
+
+    let requested = app
+        .post(&format!("/invitations/{token}/join"), &bob, accept())
+        .await;
+    assert_eq!(requested.status, 202, "{requested:?}");
+    assert_eq!(requested.body["outcome"], "requested");
+    let again = app
+        .post(&format!("/invitations/{token}/join"), &bob, accept())
+        .await;
+    assert_eq!(again.body["type"], "/problems/already-requested");
+    assert_eq!(
+        emails_to(&app, "alice@initech.com").await.len(),
+        1,
+        "admins hear about the request"
+    );
+
+    let requests = app.get(&format!("/groups/{gid}/requests"), &alice).await;
+    let bob_id = requests.body["requests"][0]["accountId"]
+        .as_str()
+        .expect("request")
+        .to_owned();
+    // Concurrent approvals of one request make one membership.
+    let approve = format!("/groups/{gid}/requests/{bob_id}/approve");
+    let results =
+        futures::future::join_all((0..5).map(|_| app.post(&approve, &alice, json!({})))).await;
+    assert_eq!(
+        results.iter().filter(|r| r.status == 200).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(results.iter().all(|r| r.status < 500), "{results:?}");
+    let group = app.get(&format!("/groups/{gid}"), &alice).await;
+    assert_eq!(group.body["memberCount"], 1);
+    assert_eq!(
+        emails_to(&app, "bob@contoso.com").await.len(),
+        1,
+        "bob hears he was accepted"
+    );
+
+    // Carol asks and is denied; she is told.
+    let carol = app.token("carol@contoso.com");
+    assert_eq!(
+        app.post(&format!("/invitations/{token}/join"), &carol, accept())
+            .await
+            .status,
+        202
+    );
+    let carol_id = local::auth::local_subject("carol@contoso.com");
+    assert_eq!(
+        app.post(
+            &format!("/groups/{gid}/requests/{carol_id}/deny"),
+            &alice,
+            json!({})
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        app.post(
+            &format!("/groups/{gid}/requests/{carol_id}/deny"),
+            &alice,
+            json!({})
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(emails_to(&app, "carol@contoso.com").await.len(), 1);
+    assert_eq!(events(&app, "denied").await, 1);
+
+    // Outsiders cannot see or decide requests.
+    let mallory = app.token("mallory@evil.example.org");
+    assert_eq!(
+        app.get(&format!("/groups/{gid}/requests"), &mallory)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(app.post(&approve, &mallory, json!({})).await.status, 404);
+}
+
+#[tokio::test]
+async fn accepted_domains_join_only_verified_exact_matches() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app
+        .create_group(&alice, json!({"name": "Initech", "products": ["b2"], "managed": false, "joinPolicy": {"autoAcceptDomains": ["initech.com"]}}))
+        .await;
+    let token = link_token(&app, &alice, &gid).await;
+    let join = |who: String| {
+        let path = format!("/invitations/{token}/join");
+        let app = &app;
+        async move { app.post(&path, &who, json!({"region": "us-east"})).await }
+    };
+    let verified = join(app.token("dave@initech.com")).await;
+    assert_eq!(verified.status, 201, "{verified:?}");
+    for (token, case) in [
+        (
+            app.unverified_token("erin@initech.com"),
+            "unverified address",
+        ),
+        (app.token("frank@evil-initech.com"), "look-alike prefix"),
+        (app.token("gina@initech.com.evil.net"), "look-alike suffix"),
+    ] {
+        let reply = join(token).await;
+        assert_eq!(reply.status, 202, "{case}: {reply:?}");
+        assert_eq!(reply.body["outcome"], "requested", "{case}");
+    }
+    assert_eq!(
+        emails_to(&app, "dave@initech.com").await.len(),
+        1,
+        "welcome email"
+    );
+    assert_eq!(events(&app, "joined").await, 1);
+}
+
+#[tokio::test]
+async fn email_invitations_admit_their_addressee_once_and_can_be_resent_or_revoked() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app.create_group(&alice, managed_group()).await;
+    let sent = app
+        .post(&format!("/groups/{gid}/invitations"), &alice, json!({"emails": ["hank@contoso.com", "not-an-email", "ivy@contoso.com", "HANK@contoso.com"], "expiresInDays": 3}))
+        .await;
+    assert_eq!(sent.status, 200, "{sent:?}");
+    assert_eq!(sent.body["invited"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        sent.body["rejected"].as_array().map(Vec::len),
+        Some(2),
+        "invalid and duplicate reported"
+    );
+    assert_eq!(emails_to(&app, "hank@contoso.com").await.len(), 1);
+    assert_eq!(events(&app, "invited").await, 2);
+
+    // The token is only in the email; pull it out of the outbox.
+    let token_of = |subject_owner: &'static str| {
+        let app = &app;
+        async move {
+            outbox(app)
+                .await
+                .into_iter()
+                .filter(|o| o["payload"]["to"][0] == subject_owner)
+                .filter_map(|o| {
+                    let text = o["payload"]["text"].as_str()?.to_owned();
+                    let start = text.find("/invitations/")? + "/invitations/".len();
+                    Some(
+                        text[start..]
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                            .collect::<String>(),
+                    )
+                })
+                .last()
+                .expect("invitation email with a link")
+        }
+    };
+    let hank_token = token_of("hank@contoso.com").await;
+
+    // Someone else using Hank's invitation (restricted group) only files a request.
+    let other = app
+        .post(
+            &format!("/invitations/{hank_token}/join"),
+            &app.token("judy@contoso.com"),
+            accept(),
+        )
+        .await;
+    assert_eq!(other.status, 202, "{other:?}");
+    let used = app
+        .post(
+            &format!("/invitations/{hank_token}/join"),
+            &app.token("hank@contoso.com"),
+            accept(),
+        )
+        .await;
+    assert_eq!(
+        used.body["type"], "/problems/invitation-used",
+        "single use: {used:?}"
+    );
+
+    // Ivy's invitation is resent: the old token dies, the new one admits her directly.
+    let ivy_old = token_of("ivy@contoso.com").await;
+    let resent = app
+        .post(
+            &format!("/groups/{gid}/invitations/ivy@contoso.com/resend"),
+            &alice,
+            json!({}),
+        )
+        .await;
+    assert_eq!(resent.status, 200, "{resent:?}");
+    let ivy_new = token_of("ivy@contoso.com").await;
+    assert_ne!(ivy_old, ivy_new);
+    let ivy = app.token("ivy@contoso.com");
+    assert_eq!(
+        app.post(&format!("/invitations/{ivy_old}/join"), &ivy, accept())
+            .await
+            .status,
+        404
+    );
+    let joined = app
+        .post(&format!("/invitations/{ivy_new}/join"), &ivy, accept())
+        .await;
+    assert_eq!(
+        joined.status, 201,
+        "an invitation to her own verified address joins: {joined:?}"
+    );
+
+    // Revoked and expired invitations stop working.
+    app.post(
+        &format!("/groups/{gid}/invitations"),
+        &alice,
+        json!({"emails": ["kim@contoso.com", "lee@contoso.com"], "expiresInDays": 1}),
+    )
+    .await;
+    let kim_token = token_of("kim@contoso.com").await;
+    assert_eq!(
+        app.delete(
+            &format!("/groups/{gid}/invitations/kim@contoso.com"),
+            &alice
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        app.post(
+            &format!("/invitations/{kim_token}/join"),
+            &app.token("kim@contoso.com"),
+            accept()
+        )
+        .await
+        .status,
+        404
+    );
+    let lee_token = token_of("lee@contoso.com").await;
+    app.clock.advance(time::Duration::days(2));
+    let expired = app
+        .post(
+            &format!("/invitations/{lee_token}/join"),
+            &app.token("lee@contoso.com"),
+            accept(),
+        )
+        .await;
+    assert_eq!(expired.status, 410, "{expired:?}");
+
+    // No raw token is stored anywhere.
+    let dump = format!(
+        "{:?}",
+        app.repo()
+            .client()
+            .scan()
+            .table_name(app.repo().table())
+            .send()
+            .await
+            .expect("scan")
+            .items
+    );
+    for token in [&hank_token, &ivy_old, &ivy_new, &kim_token, &lee_token] {
+        let outbox_free = dump.replace(&format!("/invitations/{token}"), "");
+        assert!(
+            !outbox_free.contains(token.as_str()),
+            "raw token stored outside its email"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_invite_link_can_be_rotated_and_disabled() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app.create_group(&alice, json!({"name": "Open", "products": ["b2"], "managed": false, "joinPolicy": {"approval": "autoApproveAll"}})).await;
+    let first = link_token(&app, &alice, &gid).await;
+    let second = link_token(&app, &alice, &gid).await;
+    assert_eq!(
+        app.call("GET", &format!("/invitations/{first}"), None, None, &[])
+            .await
+            .status,
+        404,
+        "rotated link is dead"
+    );
+    assert_eq!(
+        app.get(&format!("/groups/{gid}/invite-link"), &alice)
+            .await
+            .body["enabled"],
+        true
+    );
+    let joined = app
+        .post(
+            &format!("/invitations/{second}/join"),
+            &app.token("max@anywhere.org"),
+            json!({"region": "us-west"}),
+        )
+        .await;
+    assert_eq!(joined.status, 201, "auto-approve: {joined:?}");
+    assert_eq!(
+        app.delete(&format!("/groups/{gid}/invite-link"), &alice)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.call("GET", &format!("/invitations/{second}"), None, None, &[])
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/groups/{gid}/invite-link"), &alice)
+            .await
+            .body["enabled"],
+        false
+    );
+    let bad = app
+        .call("GET", "/invitations/garbage", None, None, &[])
+        .await;
+    assert_eq!(bad.status, 404);
+    // An account can be in only one group.
+    let other = app.create_group(&app.token("zed@other.org"), json!({"name": "Other", "products": ["b2"], "managed": false, "joinPolicy": {"approval": "autoApproveAll"}})).await;
+    let other_token = link_token(&app, &app.token("zed@other.org"), &other).await;
+    let twice = app
+        .post(
+            &format!("/invitations/{other_token}/join"),
+            &app.token("max@anywhere.org"),
+            json!({"region": "us-west"}),
+        )
+        .await;
+    assert_eq!(
+        twice.body["type"], "/problems/already-in-a-group",
+        "{twice:?}"
+    );
+}
+
+#[tokio::test]
+async fn removing_a_member_keeps_their_account_and_tells_them_to_pay() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app.create_group(&alice, json!({"name": "Open", "products": ["b2"], "managed": false, "joinPolicy": {"approval": "autoApproveAll"}})).await;
+    let token = link_token(&app, &alice, &gid).await;
+    let nora = app.token("nora@contoso.com");
+    assert_eq!(
+        app.post(
+            &format!("/invitations/{token}/join"),
+            &nora,
+            json!({"region": "us-west"})
+        )
+        .await
+        .status,
+        201
+    );
+    // Add myself: the admin joins without a token.
+    let me = app
+        .post(
+            &format!("/groups/{gid}/members"),
+            &alice,
+            json!({"region": "eu-central"}),
+        )
+        .await;
+    assert_eq!(me.status, 201, "{me:?}");
+    let members = app.get(&format!("/groups/{gid}/members"), &alice).await;
+    assert_eq!(members.body["members"].as_array().map(Vec::len), Some(2));
+
+    let nora_id = local::auth::local_subject("nora@contoso.com");
+    let mallory = app.token("mallory@evil.example.org");
+    assert_eq!(
+        app.delete(&format!("/groups/{gid}/members/{nora_id}"), &mallory)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.delete(&format!("/groups/{gid}/members/{nora_id}"), &alice)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.delete(&format!("/groups/{gid}/members/{nora_id}"), &alice)
+            .await
+            .status,
+        404
+    );
+    let removal = emails_to(&app, "nora@contoso.com").await;
+    assert_eq!(
+        removal,
+        ["Welcome to Open", "You are no longer a member of Open"]
+    );
+    let text = outbox(&app)
+        .await
+        .into_iter()
+        .filter_map(|o| o["payload"]["text"].as_str().map(str::to_owned))
+        .find(|t| t.contains("no longer"))
+        .unwrap_or_default();
+    assert!(
+        text.contains("payment method"),
+        "the removal email asks for a payment method: {text}"
+    );
+    assert_eq!(app.get("/me", &nora).await.status, 200, "the account stays");
+    assert_eq!(
+        app.get(&format!("/groups/{gid}"), &alice).await.body["memberCount"],
+        1
+    );
+    // Free again, Nora can rejoin.
+    assert_eq!(
+        app.post(
+            &format!("/invitations/{token}/join"),
+            &nora,
+            json!({"region": "us-west"})
+        )
+        .await
+        .status,
+        201
+    );
+}
+
+#[tokio::test]
+async fn concurrent_joins_never_overfill_a_group() {
+    const SLOTS: u32 = 7;
+    const JOINERS: usize = 200;
+    let app = spawn_app_with(shared::deps::Settings {
+        max_members: SLOTS,
+        ..Default::default()
+    })
+    .await;
+    let alice = app.token("alice@initech.com");
+    let gid = app.create_group(&alice, json!({"name": "Small", "products": ["b2"], "managed": false, "joinPolicy": {"approval": "autoApproveAll"}})).await;
+    let token = link_token(&app, &alice, &gid).await;
+    let path = format!("/invitations/{token}/join");
+    let tokens: Vec<String> = (0..JOINERS)
+        .map(|i| app.token(&format!("joiner{i}@contoso.com")))
+        .collect();
+    let replies = futures::future::join_all(
+        tokens
+            .iter()
+            .map(|t| app.post(&path, t, json!({"region": "us-west"}))),
+    )
+    .await;
+
+    let joined = replies.iter().filter(|r| r.status == 201).count();
+    let full = replies
+        .iter()
+        .filter(|r| r.body["type"] == "/problems/group-full")
+        .count();
+    assert_eq!(joined, SLOTS as usize, "exactly the free slots were filled");
+    assert_eq!(
+        full,
+        JOINERS - SLOTS as usize,
+        "everyone else was told the group is full"
+    );
+    assert!(replies.iter().all(|r| r.status < 500));
+    let group = app.get(&format!("/groups/{gid}"), &alice).await;
+    let members = app
+        .get(&format!("/groups/{gid}/members?limit=1000"), &alice)
+        .await;
+    assert_eq!(group.body["memberCount"], SLOTS);
+    assert_eq!(
+        members.body["members"].as_array().map(Vec::len),
+        Some(SLOTS as usize),
+        "stored count equals stored members"
+    );
+}
