@@ -238,10 +238,16 @@ async fn email_invitations_admit_their_addressee_once_and_can_be_resent_or_revok
     let token_of = |subject_owner: &'static str| {
         let app = &app;
         async move {
-            outbox(app)
+            let mut mine: Vec<Value> = outbox(app)
                 .await
                 .into_iter()
-                .filter(|o| o["payload"]["to"][0] == subject_owner)
+                .filter(|o| {
+                    o["payload"]["to"][0] == subject_owner && o["payload"]["kind"] == "email"
+                })
+                .collect();
+            // Outbox ids are UUID v7: sorting by id is sending order.
+            mine.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+            mine.iter()
                 .filter_map(|o| {
                     let text = o["payload"]["text"].as_str()?.to_owned();
                     let start = text.find("/invitations/")? + "/invitations/".len();
@@ -252,7 +258,7 @@ async fn email_invitations_admit_their_addressee_once_and_can_be_resent_or_revok
                             .collect::<String>(),
                     )
                 })
-                .last()
+                .next_back()
                 .expect("invitation email with a link")
         }
     };

@@ -79,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> anyhow::Result<()> {
     // Keep the stand-ins alive for as long as the server runs.
-    let (deps, _standins) = if std::env::var_os("AWS_ENDPOINT_URL").is_some()
+    let (deps, embedded) = if std::env::var_os("AWS_ENDPOINT_URL").is_some()
         || std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some()
     {
         tracing::info!("using the AWS endpoint from the environment");
@@ -96,13 +96,14 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
             "embedded AWS stand-ins running"
         );
         let repo = Repository::new(standins.dynamodb(), standins.names.table.clone());
+        let delivery = outbox_delivery(&standins, repo.clone(), data_dir).await?;
         (
             Deps::new(
                 repo,
                 Arc::new(SystemClock),
                 shared::deps::Settings::from_env()?,
             ),
-            Some(standins),
+            Some((standins, delivery)),
         )
     };
     let app = local::app(Arc::new(deps), key)?;
@@ -110,10 +111,60 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!("Groups API listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let server = axum::serve(listener, app).with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    match embedded {
+        // The stand-ins live as long as the server; delivery runs beside it.
+        Some((_standins, delivery)) => {
+            tokio::select! {
+                served = server => served?,
+                () = delivery => {}
+            }
+        }
+        None => server.await?,
+    }
     Ok(())
+}
+
+/// Plays the outbox sender's part locally: reads the table's stream and
+/// delivers emails into `.local/outbox/*.eml` and events into `.local/events/`.
+async fn outbox_delivery(
+    standins: &StandIns,
+    repo: Repository,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<impl std::future::Future<Output = ()> + use<>> {
+    let sender_address = shared::model::EmailAddress::parse("from", "groups@example.com")
+        .map_err(|e| anyhow::anyhow!(e.reason))?;
+    let outbox = shared::mail::FolderOutbox::new(data_dir.join("outbox"), sender_address);
+    let events = shared::events::FolderEvents::new(data_dir.join("events"));
+    let sender = shared::delivery::OutboxSender::new(
+        repo,
+        Arc::new(outbox),
+        Arc::new(events),
+        Arc::new(SystemClock),
+    );
+    // From the start of the stream: items already delivered are skipped.
+    let mut reader =
+        standins::streams::StreamReader::open(standins, standins::streams::StartAt::TrimHorizon)
+            .await
+            .map_err(|e| anyhow::anyhow!("opening the table stream: {e:?}"))?;
+    tracing::info!(outbox = %data_dir.join("outbox").display(), "emails are written as .eml files");
+    Ok(async move {
+        loop {
+            match reader.next_batch().await {
+                Ok(records) if !records.is_empty() => {
+                    let failed = sender.deliver_records(&records).await;
+                    if !failed.is_empty() {
+                        tracing::warn!(failed = failed.len(), "outbox items left for retry");
+                    }
+                }
+                Ok(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "reading the table stream failed");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    })
 }

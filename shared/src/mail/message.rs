@@ -118,19 +118,20 @@ impl ParsedEml {
                 .unwrap_or_default()
         };
         // Only real text/plain and text/html parts: the parser would otherwise
-        // synthesise one alternative from the other.
+        // synthesise one alternative from the other. MIME lines end in CRLF on
+        // the wire; read back as the `\n` text that was sent.
         let text = message
             .text_bodies()
             .find(|part| part.is_text() && !part.is_text_html())
             .and_then(|part| part.text_contents())
             .unwrap_or_default()
-            .to_owned();
+            .replace("\r\n", "\n");
         let html = message
             .html_bodies()
             .find(|part| part.is_text_html())
             .and_then(|part| part.text_contents())
             .unwrap_or_default()
-            .to_owned();
+            .replace("\r\n", "\n");
         let attachments = message
             .attachments()
             .map(|part| Attachment {
