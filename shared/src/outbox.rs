@@ -21,9 +21,11 @@ pub struct OutboxEmail {
     pub to: Vec<EmailAddress>,
     /// Subject line.
     pub subject: String,
-    /// Plain-text body.
+    /// Plain-text body (removed once the email is settled).
+    #[serde(default)]
     pub text: String,
-    /// HTML body.
+    /// HTML body (removed once the email is settled).
+    #[serde(default)]
     pub html: String,
 }
 

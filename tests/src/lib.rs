@@ -8,7 +8,12 @@ use local::TokenKey;
 use serde_json::Value;
 use shared::Deps;
 use shared::clock::FixedClock;
+use shared::delivery::{Backoff, OutboxSender};
+use shared::events::{FolderEvents, PublishedEvent};
+use shared::mail::{FolderOutbox, ParsedEml};
+use shared::model::EmailAddress;
 use shared::repo::Repository;
+use standins::streams::{StartAt, StreamReader};
 use standins::{Names, StandIns, Storage};
 
 /// A running API with its stand-ins.
@@ -25,6 +30,10 @@ pub struct TestApp {
     pub clock: FixedClock,
     /// The stand-ins (kept alive for the test).
     pub standins: StandIns,
+    /// The table's stream, read as the outbox sender's event source would.
+    stream: tokio::sync::Mutex<StreamReader>,
+    /// Where delivered emails (`.eml`) and events land.
+    mail_dir: tempfile::TempDir,
 }
 
 /// Starts everything for one test, with the production limits.
@@ -49,6 +58,9 @@ pub async fn spawn_app_with(settings: shared::deps::Settings) -> TestApp {
     tokio::spawn(async move {
         let _ = local::serve_router(listener, app).await;
     });
+    let stream = StreamReader::open(&standins, StartAt::TrimHorizon)
+        .await
+        .expect("the table has a stream");
     TestApp {
         base_url: format!("http://{addr}"),
         http: reqwest::Client::new(),
@@ -56,6 +68,8 @@ pub async fn spawn_app_with(settings: shared::deps::Settings) -> TestApp {
         deps,
         clock,
         standins,
+        stream: tokio::sync::Mutex::new(stream),
+        mail_dir: tempfile::tempdir().expect("temp dir"),
     }
 }
 
@@ -162,6 +176,54 @@ impl TestApp {
         let reply = self.get("/me", &token).await;
         assert_eq!(reply.status, 200, "sign in {email}: {reply:?}");
         token
+    }
+
+    fn folder_outbox(&self) -> FolderOutbox {
+        let from = EmailAddress::parse("from", "no-reply@groups.example.com").expect("address");
+        FolderOutbox::new(self.mail_dir.path().join("outbox"), from)
+    }
+
+    fn folder_events(&self) -> FolderEvents {
+        FolderEvents::new(self.mail_dir.path().join("events"))
+    }
+
+    /// Runs the outbox sender over everything the stream holds so far, as
+    /// the deployed stream mapping would, into the folder outbox and events.
+    pub async fn deliver_outbox(&self) {
+        let sender = OutboxSender::new(
+            self.deps.repo.clone(),
+            std::sync::Arc::new(self.folder_outbox()),
+            std::sync::Arc::new(self.folder_events()),
+            self.deps.clock.clone(),
+        )
+        .with_backoff(Backoff::immediate(2));
+        let mut stream = self.stream.lock().await;
+        loop {
+            let records = stream.next_batch().await.expect("stream readable");
+            if records.is_empty() {
+                break;
+            }
+            let failed = sender.deliver_records(&records).await;
+            assert!(failed.is_empty(), "outbox delivery failed for {failed:?}");
+        }
+    }
+
+    /// Delivers the outbox, then returns every email sent to `email`, in order.
+    pub async fn inbox(&self, email: &str) -> Vec<ParsedEml> {
+        self.deliver_outbox().await;
+        self.folder_outbox()
+            .messages()
+            .expect("outbox readable")
+            .into_iter()
+            .map(|m| m.email)
+            .filter(|m| m.to.iter().any(|to| to == email))
+            .collect()
+    }
+
+    /// Delivers the outbox, then returns the membership events published so far.
+    pub async fn events(&self) -> Vec<PublishedEvent> {
+        self.deliver_outbox().await;
+        self.folder_events().events().expect("events readable")
     }
 
     /// The table's client, to inspect stored items.

@@ -21,8 +21,8 @@ async fn link_token(app: &TestApp, admin: &str, gid: &str) -> String {
     reply.body["token"].as_str().expect("token").to_owned()
 }
 
-/// Every outbox item stored so far (emails and events), as JSON.
-async fn outbox(app: &TestApp) -> Vec<Value> {
+/// Every item in the table, as text (test only: a scan).
+async fn table_dump(app: &TestApp) -> String {
     let items = app
         .repo()
         .client()
@@ -31,45 +31,44 @@ async fn outbox(app: &TestApp) -> Vec<Value> {
         .send()
         .await
         .expect("scan (test only)")
-        .items
-        .unwrap_or_default();
-    items
-        .into_iter()
-        .filter(|i| {
-            i.get("entity")
-                .and_then(|e| e.as_s().ok())
-                .map(String::as_str)
-                == Some("Outbox")
-        })
-        .map(|i| serde_dynamo::from_item::<_, Value>(i).expect("outbox item"))
-        .collect()
+        .items;
+    format!("{items:?}")
 }
 
+/// Subjects of the emails `email` has received (the outbox is delivered first).
 async fn emails_to(app: &TestApp, email: &str) -> Vec<String> {
-    outbox(app)
+    app.inbox(email)
         .await
         .into_iter()
-        .filter(|o| o["payload"]["kind"] == "email")
-        .filter(|o| {
-            o["payload"]["to"]
-                .as_array()
-                .is_some_and(|to| to.iter().any(|t| t == email))
-        })
-        .map(|o| {
-            o["payload"]["subject"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
+        .map(|m| m.subject)
         .collect()
 }
 
-async fn events(app: &TestApp, change: &str) -> usize {
-    outbox(app)
+/// How many events of a kind were published.
+async fn events(app: &TestApp, detail_type: &str) -> usize {
+    app.events()
         .await
         .iter()
-        .filter(|o| o["payload"]["kind"] == "event" && o["payload"]["change"] == change)
+        .filter(|e| e.detail_type == detail_type)
         .count()
+}
+
+/// The invite token in the newest invitation email to `email`.
+async fn invited_token(app: &TestApp, email: &str) -> String {
+    app.inbox(email)
+        .await
+        .iter()
+        .filter_map(|m| {
+            let start = m.text.find("/invitations/")? + "/invitations/".len();
+            Some(
+                m.text[start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect::<String>(),
+            )
+        })
+        .next_back()
+        .expect("an invitation email with a link")
 }
 
 #[tokio::test]
@@ -168,7 +167,7 @@ async fn a_restricted_group_turns_link_joins_into_requests_that_admins_decide() 
         404
     );
     assert_eq!(emails_to(&app, "carol@contoso.com").await.len(), 1);
-    assert_eq!(events(&app, "denied").await, 1);
+    assert_eq!(events(&app, "MembershipDenied").await, 1);
 
     // Outsiders cannot see or decide requests.
     let mallory = app.token("mallory@evil.example.org");
@@ -213,7 +212,7 @@ async fn accepted_domains_join_only_verified_exact_matches() {
         1,
         "welcome email"
     );
-    assert_eq!(events(&app, "joined").await, 1);
+    assert_eq!(events(&app, "MemberJoined").await, 1);
 }
 
 #[tokio::test]
@@ -232,37 +231,10 @@ async fn email_invitations_admit_their_addressee_once_and_can_be_resent_or_revok
         "invalid and duplicate reported"
     );
     assert_eq!(emails_to(&app, "hank@contoso.com").await.len(), 1);
-    assert_eq!(events(&app, "invited").await, 2);
+    assert_eq!(events(&app, "MemberInvited").await, 2);
 
-    // The token is only in the email; pull it out of the outbox.
-    let token_of = |subject_owner: &'static str| {
-        let app = &app;
-        async move {
-            let mut mine: Vec<Value> = outbox(app)
-                .await
-                .into_iter()
-                .filter(|o| {
-                    o["payload"]["to"][0] == subject_owner && o["payload"]["kind"] == "email"
-                })
-                .collect();
-            // Outbox ids are UUID v7: sorting by id is sending order.
-            mine.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-            mine.iter()
-                .filter_map(|o| {
-                    let text = o["payload"]["text"].as_str()?.to_owned();
-                    let start = text.find("/invitations/")? + "/invitations/".len();
-                    Some(
-                        text[start..]
-                            .chars()
-                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                            .collect::<String>(),
-                    )
-                })
-                .next_back()
-                .expect("invitation email with a link")
-        }
-    };
-    let hank_token = token_of("hank@contoso.com").await;
+    // The token is only in the email.
+    let hank_token = invited_token(&app, "hank@contoso.com").await;
 
     // Someone else using Hank's invitation (restricted group) only files a request.
     let other = app
@@ -286,7 +258,7 @@ async fn email_invitations_admit_their_addressee_once_and_can_be_resent_or_revok
     );
 
     // Ivy's invitation is resent: the old token dies, the new one admits her directly.
-    let ivy_old = token_of("ivy@contoso.com").await;
+    let ivy_old = invited_token(&app, "ivy@contoso.com").await;
     let resent = app
         .post(
             &format!("/groups/{gid}/invitations/ivy@contoso.com/resend"),
@@ -295,7 +267,7 @@ async fn email_invitations_admit_their_addressee_once_and_can_be_resent_or_revok
         )
         .await;
     assert_eq!(resent.status, 200, "{resent:?}");
-    let ivy_new = token_of("ivy@contoso.com").await;
+    let ivy_new = invited_token(&app, "ivy@contoso.com").await;
     assert_ne!(ivy_old, ivy_new);
     let ivy = app.token("ivy@contoso.com");
     assert_eq!(
@@ -319,7 +291,7 @@ async fn email_invitations_admit_their_addressee_once_and_can_be_resent_or_revok
         json!({"emails": ["kim@contoso.com", "lee@contoso.com"], "expiresInDays": 1}),
     )
     .await;
-    let kim_token = token_of("kim@contoso.com").await;
+    let kim_token = invited_token(&app, "kim@contoso.com").await;
     assert_eq!(
         app.delete(
             &format!("/groups/{gid}/invitations/kim@contoso.com"),
@@ -339,7 +311,7 @@ async fn email_invitations_admit_their_addressee_once_and_can_be_resent_or_revok
         .status,
         404
     );
-    let lee_token = token_of("lee@contoso.com").await;
+    let lee_token = invited_token(&app, "lee@contoso.com").await;
     app.clock.advance(time::Duration::days(2));
     let expired = app
         .post(
@@ -350,23 +322,13 @@ async fn email_invitations_admit_their_addressee_once_and_can_be_resent_or_revok
         .await;
     assert_eq!(expired.status, 410, "{expired:?}");
 
-    // No raw token is stored anywhere.
-    let dump = format!(
-        "{:?}",
-        app.repo()
-            .client()
-            .scan()
-            .table_name(app.repo().table())
-            .send()
-            .await
-            .expect("scan")
-            .items
-    );
+    // Once the emails are delivered, no raw token is stored anywhere.
+    app.deliver_outbox().await;
+    let dump = table_dump(&app).await;
     for token in [&hank_token, &ivy_old, &ivy_new, &kim_token, &lee_token] {
-        let outbox_free = dump.replace(&format!("/invitations/{token}"), "");
         assert!(
-            !outbox_free.contains(token.as_str()),
-            "raw token stored outside its email"
+            !dump.contains(token.as_str()),
+            "a raw token is stored in the table"
         );
     }
 }
@@ -491,10 +453,11 @@ async fn removing_a_member_keeps_their_account_and_tells_them_to_pay() {
         removal,
         ["Welcome to Open", "You are no longer a member of Open"]
     );
-    let text = outbox(&app)
+    let text = app
+        .inbox("nora@contoso.com")
         .await
         .into_iter()
-        .filter_map(|o| o["payload"]["text"].as_str().map(str::to_owned))
+        .map(|m| m.text)
         .find(|t| t.contains("no longer"))
         .unwrap_or_default();
     assert!(
@@ -563,5 +526,134 @@ async fn concurrent_joins_never_overfill_a_group() {
         members.body["members"].as_array().map(Vec::len),
         Some(SLOTS as usize),
         "stored count equals stored members"
+    );
+}
+
+#[tokio::test]
+async fn the_daily_invitation_cap_is_enforced_and_bulk_invites_are_idempotent() {
+    let app = spawn_app_with(shared::deps::Settings {
+        invites_per_day: 3,
+        ..Default::default()
+    })
+    .await;
+    let alice = app.token("alice@initech.com");
+    let gid = app.create_group(&alice, managed_group()).await;
+    let path = format!("/groups/{gid}/invitations");
+    let body = json!({"emails": ["a@contoso.com", "b@contoso.com"]});
+    let key = [("idempotency-key", "invite-batch-1")];
+    let first = app
+        .call("POST", &path, Some(&alice), Some(&body), &key)
+        .await;
+    let replay = app
+        .call("POST", &path, Some(&alice), Some(&body), &key)
+        .await;
+    assert_eq!(first.status, 200, "{first:?}");
+    assert_eq!(first.body, replay.body, "same key, same reply");
+    assert_eq!(
+        app.inbox("a@contoso.com").await.len(),
+        1,
+        "the retry sent no second email"
+    );
+
+    let over = app
+        .post(
+            &path,
+            &alice,
+            json!({"emails": ["c@contoso.com", "d@contoso.com"]}),
+        )
+        .await;
+    assert_eq!(over.status, 429, "{over:?}");
+    assert_eq!(over.body["type"], "/problems/invite-limit");
+    assert!(
+        app.inbox("c@contoso.com").await.is_empty(),
+        "nothing sent past the cap"
+    );
+    let last = app
+        .post(&path, &alice, json!({"emails": ["c@contoso.com"]}))
+        .await;
+    assert_eq!(last.status, 200, "the last slot of the day: {last:?}");
+    // A new day, a new allowance.
+    app.clock.advance(time::Duration::days(1));
+    let tomorrow = app
+        .post(&path, &alice, json!({"emails": ["d@contoso.com"]}))
+        .await;
+    assert_eq!(tomorrow.status, 200, "{tomorrow:?}");
+    let bad = app
+        .post(&path, &alice, json!({"emails": [], "expiresInDays": 31}))
+        .await;
+    assert_eq!(bad.status, 400);
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["emails", "expiresInDays"]);
+}
+
+#[tokio::test]
+async fn admins_are_told_about_requests_and_joins_unless_they_opt_out() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app
+        .create_group(&alice, json!({"name": "Quiet", "products": ["b2"], "managed": false, "joinPolicy": {"autoAcceptDomains": ["initech.com"]}}))
+        .await;
+    let token = link_token(&app, &alice, &gid).await;
+    let join = format!("/invitations/{token}/join");
+    assert_eq!(
+        app.post(
+            &join,
+            &app.token("dan@initech.com"),
+            json!({"region": "us-west"})
+        )
+        .await
+        .status,
+        201
+    );
+    assert_eq!(
+        app.post(
+            &join,
+            &app.token("eve@contoso.com"),
+            json!({"region": "us-west"})
+        )
+        .await
+        .status,
+        202
+    );
+    assert_eq!(
+        emails_to(&app, "alice@initech.com").await,
+        [
+            "dan@initech.com joined Quiet",
+            "eve@contoso.com asked to join Quiet"
+        ]
+    );
+
+    let off = app
+        .patch(
+            &format!("/groups/{gid}"),
+            &alice,
+            json!({"adminNotifications": false}),
+        )
+        .await;
+    assert_eq!(off.status, 200);
+    assert_eq!(
+        app.post(
+            &join,
+            &app.token("fay@initech.com"),
+            json!({"region": "us-west"})
+        )
+        .await
+        .status,
+        201
+    );
+    assert_eq!(
+        emails_to(&app, "alice@initech.com").await.len(),
+        2,
+        "no more admin emails"
+    );
+    assert_eq!(
+        emails_to(&app, "fay@initech.com").await,
+        ["Welcome to Quiet"],
+        "the joiner is still welcomed"
     );
 }

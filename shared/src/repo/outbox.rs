@@ -104,6 +104,8 @@ impl Repository {
         .await
     }
 
+    /// Settling an item also drops an email's bodies: they may carry a live
+    /// invite token, which must not outlive its delivery in the table.
     async fn mark_outbox(
         &self,
         id: &Uuid,
@@ -115,7 +117,8 @@ impl Repository {
             .update_item()
             .table_name(self.table())
             .set_key(Some(key_map(&keys::outbox(id))))
-            .update_expression(update)
+            .update_expression(format!("{update} REMOVE payload.#text, payload.html"))
+            .expression_attribute_names("#text", "text")
             .condition_expression(UNSETTLED);
         for (name, value) in values {
             request = request.expression_attribute_values(name, value);
