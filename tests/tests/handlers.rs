@@ -79,3 +79,60 @@ async fn group_events_for_a_missing_group_are_404_problems() {
         json(&add)
     );
 }
+
+#[tokio::test]
+async fn the_outbox_sender_delivers_a_stream_batch_and_reports_no_failures() {
+    use std::sync::Arc;
+
+    let app = spawn_app().await;
+    let path = format!(
+        "{}/../events/stream/outbox-insert.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    let event: aws_lambda_events::event::dynamodb::Event =
+        serde_json::from_str(&text).expect("a DynamoDB stream event");
+    // The stream says the item was written; make it so in this table.
+    let item: shared::outbox::OutboxItem =
+        serde_dynamo::from_item(event.records[0].change.new_image.clone()).expect("an outbox item");
+    app.repo()
+        .put_outbox_item(&item)
+        .await
+        .expect("write the item");
+
+    let dir = tempfile::tempdir().expect("dir");
+    let from =
+        shared::model::EmailAddress::parse("from", "no-reply@groups.example.com").expect("address");
+    let outbox = shared::mail::FolderOutbox::new(dir.path().join("outbox"), from.clone());
+    let sender = shared::delivery::OutboxSender::new(
+        app.repo().clone(),
+        Arc::new(outbox),
+        Arc::new(shared::events::FolderEvents::new(dir.path().join("events"))),
+        app.deps.clock.clone(),
+    );
+    let context = lambda_runtime::Context::default();
+    let response = outbox_sender::handler(
+        &sender,
+        lambda_runtime::LambdaEvent::new(event.clone(), context.clone()),
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty());
+    let sent = shared::mail::FolderOutbox::new(dir.path().join("outbox"), from.clone())
+        .messages()
+        .expect("read");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].email.subject, "Welcome to Initech Staff");
+    assert_eq!(sent[0].email.to, ["bob@contoso.com"]);
+
+    // Streams deliver at least once: the same batch again sends nothing.
+    let again =
+        outbox_sender::handler(&sender, lambda_runtime::LambdaEvent::new(event, context)).await;
+    assert!(again.batch_item_failures.is_empty());
+    assert_eq!(
+        shared::mail::FolderOutbox::new(dir.path().join("outbox"), from)
+            .messages()
+            .expect("read")
+            .len(),
+        1
+    );
+}
