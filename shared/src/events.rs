@@ -16,7 +16,6 @@ use aws_sdk_eventbridge::operation::put_events::PutEventsError;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use time::macros::format_description;
 
 use crate::mail::BoxError;
 use crate::outbox::MembershipEvent;
@@ -170,20 +169,7 @@ impl FolderEvents {
     /// Every event published so far, oldest first; empty if the folder does
     /// not exist yet.
     pub fn events(&self) -> io::Result<Vec<PublishedEvent>> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let mut paths = Vec::new();
-        for entry in entries {
-            let path = entry?.path();
-            if path.extension().is_some_and(|ext| ext == "json") {
-                paths.push(path);
-            }
-        }
-        paths.sort();
-        paths
+        crate::spool::files(&self.dir, "json")?
             .into_iter()
             .map(|path| {
                 let raw = std::fs::read(&path)?;
@@ -209,34 +195,15 @@ impl EventPublisher for FolderEvents {
         };
         let raw = serde_json::to_vec_pretty(&published)
             .map_err(|e| PublishError::Rejected(Box::new(e)))?;
-        let stem = format!(
-            "{}-{}",
-            file_time(OffsetDateTime::now_utc()),
-            uuid::Uuid::now_v7()
-        );
+        let (stem, _) = crate::spool::new_stem();
         let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || write_atomically(&dir, &stem, &raw))
-            .await
-            .map_err(|e| PublishError::Unavailable(Box::new(e)))?
-            .map_err(|e| PublishError::Unavailable(Box::new(e)))
+        tokio::task::spawn_blocking(move || {
+            crate::spool::write_atomically(&dir, &stem, "json", &raw)
+        })
+        .await
+        .map_err(|e| PublishError::Unavailable(Box::new(e)))?
+        .map_err(|e| PublishError::Unavailable(Box::new(e)))
     }
-}
-
-/// `20261126T143205.123456Z`: sortable, and valid in file names everywhere.
-fn file_time(at: OffsetDateTime) -> String {
-    let format =
-        format_description!("[year][month][day]T[hour][minute][second].[subsecond digits:6]Z");
-    at.format(&format)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
-}
-
-/// Writes to a hidden temporary file, then renames, so a reader never sees
-/// half an event.
-fn write_atomically(dir: &Path, stem: &str, raw: &[u8]) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let partial = dir.join(format!(".{stem}.partial"));
-    std::fs::write(&partial, raw)?;
-    std::fs::rename(&partial, dir.join(format!("{stem}.json")))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod outbox;
 pub mod repo;
 pub mod service;
+mod spool;
 
 pub use deps::Deps;
 pub use error::{Error, FieldError, Result};

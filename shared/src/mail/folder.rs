@@ -4,9 +4,6 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use time::OffsetDateTime;
-use time::macros::format_description;
-
 use super::{EmailMessage, MailError, Mailer, ParsedEml, SentId};
 use crate::model::EmailAddress;
 
@@ -47,20 +44,7 @@ impl FolderOutbox {
     /// Every message written so far, oldest first; empty if the folder does
     /// not exist yet. For tests and local inspection.
     pub fn messages(&self) -> io::Result<Vec<OutboxEntry>> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let mut paths = Vec::new();
-        for entry in entries {
-            let path = entry?.path();
-            if path.extension().is_some_and(|ext| ext == "eml") {
-                paths.push(path);
-            }
-        }
-        paths.sort();
-        paths
+        crate::spool::files(&self.dir, "eml")?
             .into_iter()
             .map(|path| {
                 let raw = std::fs::read(&path)?;
@@ -85,36 +69,18 @@ impl FolderOutbox {
 impl Mailer for FolderOutbox {
     async fn send(&self, message: &EmailMessage) -> Result<SentId, MailError> {
         tracing::debug!(recipients = message.to.len(), subject = %message.subject, attachments = message.attachments.len(), "writing email to the folder outbox");
-        let uuid = uuid::Uuid::now_v7();
-        let stem = format!("{}-{uuid}", file_time(OffsetDateTime::now_utc()));
+        let (stem, uuid) = crate::spool::new_stem();
         let raw = message.to_mime(&self.from, &format!("{uuid}@{}", self.from.domain()));
         let dir = self.dir.clone();
         let file = stem.clone();
-        tokio::task::spawn_blocking(move || write_atomically(&dir, &file, &raw))
-            .await
-            .map_err(|e| MailError::Unavailable(Box::new(e)))?
-            .map_err(|e| MailError::Unavailable(Box::new(e)))?;
+        tokio::task::spawn_blocking(move || {
+            crate::spool::write_atomically(&dir, &file, "eml", &raw)
+        })
+        .await
+        .map_err(|e| MailError::Unavailable(Box::new(e)))?
+        .map_err(|e| MailError::Unavailable(Box::new(e)))?;
         Ok(SentId::new(stem))
     }
-}
-
-/// `20261126T143205.123456Z`: sortable, and valid in file names everywhere.
-fn file_time(at: OffsetDateTime) -> String {
-    let format =
-        format_description!("[year][month][day]T[hour][minute][second].[subsecond digits:6]Z");
-    // Formatting a UTC time with this description cannot fail; fall back to
-    // the Unix time rather than panic.
-    at.format(&format)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
-}
-
-/// Writes to a hidden temporary file, then renames, so a reader never sees
-/// half a message.
-fn write_atomically(dir: &Path, stem: &str, raw: &[u8]) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let partial = dir.join(format!(".{stem}.partial"));
-    std::fs::write(&partial, raw)?;
-    std::fs::rename(&partial, dir.join(format!("{stem}.eml")))
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use time::OffsetDateTime;
 
@@ -50,14 +50,16 @@ fn admin_link_put(repo: &Repository, gid: &GroupId, aid: &AccountId) -> Result<T
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
-/// Why a conditional write on a group failed, read from the group's old image.
-/// An outsider learns exactly what a missing group would tell them.
-fn group_refusal(old: Option<&Item>, caller: &AccountId) -> Result<Group> {
+/// Why a conditional write on a group failed, read from the group's old
+/// image: missing, not administered by `admin`, or dissolved. `Ok` hands the
+/// group back for the caller's own checks. An outsider learns exactly what a
+/// missing group would tell them.
+pub(super) fn group_refusal(old: Option<&Item>, admin: Option<&AccountId>) -> Result<Group> {
     let Some(old) = old else {
         return Err(Error::NotFound("group"));
     };
     let group: Group = from_item(old.clone())?;
-    if !group.is_admin(caller) {
+    if admin.is_some_and(|a| !group.is_admin(a)) {
         return Err(Error::NotFound("group"));
     }
     if group.status == GroupStatus::Dissolved {
@@ -147,37 +149,12 @@ impl Repository {
         while let Some(item) = pages.next().await {
             let item = item.map_err(|e| Error::unexpected(e.into_service_error()))?;
             let link: AdminLink = from_item(item)?;
-            group_keys.push(key_map(&keys::group(&link.group_id)));
+            group_keys.push(keys::group(&link.group_id));
         }
         let mut groups: Vec<Group> = Vec::with_capacity(group_keys.len());
         for chunk in group_keys.chunks(100) {
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.to_vec()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(Error::unexpected)?,
-            );
-            while let Some(request) = pending.take() {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(self.table(), request)
-                    .send()
-                    .await
-                    .map_err(|e| Error::unexpected(e.into_service_error()))?;
-                for item in out
-                    .responses
-                    .unwrap_or_default()
-                    .remove(self.table())
-                    .unwrap_or_default()
-                {
-                    groups.push(from_item(item)?);
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(self.table()))
-                    .filter(|k| !k.keys.is_empty());
+            for item in self.batch_get(chunk).await? {
+                groups.push(from_item(item)?);
             }
         }
         // The index is eventually consistent: trust the group item, not the link.
@@ -267,7 +244,7 @@ impl Repository {
             Ok(out) => from_item(out.attributes.unwrap_or_default()),
             Err(err) => match err.into_service_error() {
                 aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e) => {
-                    group_refusal(e.item(), caller)?;
+                    group_refusal(e.item(), Some(caller))?;
                     Err(Error::unexpected("group update condition failed for an active admin"))
                 }
                 other => Err(Error::unexpected(other)),
@@ -325,7 +302,7 @@ impl Repository {
                 if let Some(outcome) = idem.and_then(|i| i.outcome(reasons.get(2))) {
                     return outcome;
                 }
-                let group = group_refusal(old_item(&reasons, 0), caller)?;
+                let group = group_refusal(old_item(&reasons, 0), Some(caller))?;
                 if group.is_admin(target) {
                     return Err(Error::Conflict {
                         kind: "already-admin",
@@ -384,7 +361,7 @@ impl Repository {
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(TxError::Cancelled(reasons)) => {
-                let group = group_refusal(old_item(&reasons, 0), caller)?;
+                let group = group_refusal(old_item(&reasons, 0), Some(caller))?;
                 if !group.is_admin(target) {
                     return Err(Error::NotFound("admin"));
                 }

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys::{self, Key};
 use crate::model::{
-    AccountId, EmailAddress, Group, GroupId, GroupStatus, Invitation, InviteLinkState, Member,
+    AccountId, EmailAddress, Group, GroupId, Invitation, InviteLinkState, Member,
     MembershipRequest, TokenHash, TokenKind, rfc3339,
 };
 use crate::outbox::OutboxItem;
@@ -207,25 +207,15 @@ fn admin_guard(repo: &Repository, gid: &GroupId, caller: &AccountId) -> Result<T
     )
 }
 
-/// Explains a failed group guard from the group's old image.
+/// Explains a failed group guard or update from the group's old image.
 fn group_refusal(old: Option<&Item>, admin: Option<&AccountId>, max_members: Option<u32>) -> Error {
-    let Some(old) = old else {
-        return Error::NotFound("group");
-    };
-    let group: Group = match from_item(old.clone()) {
-        Ok(g) => g,
-        Err(e) => return e,
-    };
-    if admin.is_some_and(|a| !group.is_admin(a)) {
-        return Error::NotFound("group");
+    match super::groups::group_refusal(old, admin) {
+        Err(e) => e,
+        Ok(group) if max_members.is_some_and(|max| group.member_count >= max) => {
+            conflict("group-full", "the group has reached its member limit")
+        }
+        Ok(_) => Error::unexpected("group condition failed for an unknown reason"),
     }
-    if group.status == GroupStatus::Dissolved {
-        return conflict("group-dissolved", "the group has been dissolved");
-    }
-    if max_members.is_some_and(|max| group.member_count >= max) {
-        return conflict("group-full", "the group has reached its member limit");
-    }
-    Error::unexpected("group condition failed for an unknown reason")
 }
 
 fn conflict(kind: &'static str, detail: &str) -> Error {
@@ -260,36 +250,6 @@ fn old_image(reasons: &[Reason], index: usize) -> Option<&Item> {
 }
 
 impl Repository {
-    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>> {
-        let request = KeysAndAttributes::builder()
-            .set_keys(Some(keys.iter().map(key_map).collect()))
-            .consistent_read(true)
-            .build()
-            .map_err(Error::unexpected)?;
-        let mut pending = Some(request);
-        let mut items = Vec::new();
-        while let Some(request) = pending.take() {
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(self.table(), request)
-                .send()
-                .await
-                .map_err(|e| Error::unexpected(e.into_service_error()))?;
-            items.extend(
-                out.responses
-                    .unwrap_or_default()
-                    .remove(self.table())
-                    .unwrap_or_default(),
-            );
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(self.table()))
-                .filter(|k| !k.keys.is_empty());
-        }
-        Ok(items)
-    }
-
     /// The group and one item of it (member, request, invitation or token),
     /// read together. One `BatchGetItem`.
     pub async fn group_with<T: serde::de::DeserializeOwned>(

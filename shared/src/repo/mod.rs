@@ -53,6 +53,39 @@ impl Repository {
     }
 }
 
+impl Repository {
+    /// Consistent `BatchGetItem` of up to 100 keys, retrying unprocessed keys.
+    pub(crate) async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, Error> {
+        let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .set_keys(Some(keys.iter().map(key_map).collect()))
+            .consistent_read(true)
+            .build()
+            .map_err(Error::unexpected)?;
+        let mut pending = Some(request);
+        let mut items = Vec::new();
+        while let Some(request) = pending.take() {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(self.table(), request)
+                .send()
+                .await
+                .map_err(|e| Error::unexpected(e.into_service_error()))?;
+            items.extend(
+                out.responses
+                    .unwrap_or_default()
+                    .remove(self.table())
+                    .unwrap_or_default(),
+            );
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(self.table()))
+                .filter(|k| !k.keys.is_empty());
+        }
+        Ok(items)
+    }
+}
+
 /// Converts a key to the SDK's map.
 pub(crate) fn key_map(key: &Key) -> Item {
     HashMap::from([
