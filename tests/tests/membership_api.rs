@@ -657,3 +657,201 @@ async fn admins_are_told_about_requests_and_joins_unless_they_opt_out() {
         "the joiner is still welcomed"
     );
 }
+
+#[tokio::test]
+async fn outsiders_get_404_on_every_admin_only_membership_route() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app.create_group(&alice, json!({"name": "Open", "products": ["b2"], "managed": false, "joinPolicy": {"approval": "autoApproveAll"}})).await;
+    let token = link_token(&app, &alice, &gid).await;
+    assert_eq!(
+        app.post(
+            &format!("/invitations/{token}/join"),
+            &app.token("nora@contoso.com"),
+            json!({"region": "us-west"})
+        )
+        .await
+        .status,
+        201
+    );
+    app.post(
+        &format!("/groups/{gid}/invitations"),
+        &alice,
+        json!({"emails": ["olga@contoso.com"]}),
+    )
+    .await;
+    let nora_id = local::auth::local_subject("nora@contoso.com");
+    // A member is not an admin either.
+    for outsider in [
+        app.token("mallory@evil.example.org"),
+        app.token("nora@contoso.com"),
+    ] {
+        for (method, path, body) in [
+            ("GET", format!("/groups/{gid}/invite-link"), None),
+            (
+                "POST",
+                format!("/groups/{gid}/invite-link"),
+                Some(json!({})),
+            ),
+            ("DELETE", format!("/groups/{gid}/invite-link"), None),
+            (
+                "POST",
+                format!("/groups/{gid}/invitations"),
+                Some(json!({"emails": ["x@contoso.com"]})),
+            ),
+            ("GET", format!("/groups/{gid}/invitations"), None),
+            (
+                "POST",
+                format!("/groups/{gid}/invitations/olga@contoso.com/resend"),
+                Some(json!({})),
+            ),
+            (
+                "DELETE",
+                format!("/groups/{gid}/invitations/olga@contoso.com"),
+                None,
+            ),
+            ("GET", format!("/groups/{gid}/requests"), None),
+            (
+                "POST",
+                format!("/groups/{gid}/requests/{nora_id}/approve"),
+                Some(json!({})),
+            ),
+            (
+                "POST",
+                format!("/groups/{gid}/requests/{nora_id}/deny"),
+                Some(json!({})),
+            ),
+            ("GET", format!("/groups/{gid}/members"), None),
+            (
+                "POST",
+                format!("/groups/{gid}/members"),
+                Some(json!({"region": "us-west"})),
+            ),
+            ("DELETE", format!("/groups/{gid}/members/{nora_id}"), None),
+        ] {
+            let reply = app
+                .call(method, &path, Some(&outsider), body.as_ref(), &[])
+                .await;
+            assert_eq!(reply.status, 404, "{method} {path}: {reply:?}");
+            assert_eq!(reply.body["type"], "/problems/not-found", "{method} {path}");
+        }
+    }
+    // Nothing changed: the link still works, Olga's invitation stands, Nora is a member.
+    assert_eq!(
+        app.call("GET", &format!("/invitations/{token}"), None, None, &[])
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.get(&format!("/groups/{gid}/invitations"), &alice)
+            .await
+            .body["invitations"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        app.get(&format!("/groups/{gid}"), &alice).await.body["memberCount"],
+        1
+    );
+    // Joining needs a signed-in caller.
+    let anonymous = app
+        .call(
+            "POST",
+            &format!("/invitations/{token}/join"),
+            None,
+            Some(&json!({"region": "us-west"})),
+            &[],
+        )
+        .await;
+    assert_eq!(anonymous.status, 401);
+}
+
+#[tokio::test]
+async fn approvals_respect_the_limit_and_dissolved_groups_admit_no_one() {
+    let app = spawn_app_with(shared::deps::Settings {
+        max_members: 1,
+        ..Default::default()
+    })
+    .await;
+    let alice = app.token("alice@initech.com");
+    let gid = app
+        .create_group(
+            &alice,
+            json!({"name": "Tiny", "products": ["b2"], "managed": false}),
+        )
+        .await;
+    let token = link_token(&app, &alice, &gid).await;
+    let join = format!("/invitations/{token}/join");
+    for who in ["pat@contoso.com", "quinn@contoso.com"] {
+        assert_eq!(
+            app.post(&join, &app.token(who), json!({"region": "us-west"}))
+                .await
+                .status,
+            202
+        );
+    }
+    let pat = local::auth::local_subject("pat@contoso.com");
+    let quinn = local::auth::local_subject("quinn@contoso.com");
+    assert_eq!(
+        app.post(
+            &format!("/groups/{gid}/requests/{pat}/approve"),
+            &alice,
+            json!({})
+        )
+        .await
+        .status,
+        200
+    );
+    let full = app
+        .post(
+            &format!("/groups/{gid}/requests/{quinn}/approve"),
+            &alice,
+            json!({}),
+        )
+        .await;
+    assert_eq!(full.status, 409, "{full:?}");
+    assert_eq!(full.body["type"], "/problems/group-full");
+    assert_eq!(
+        app.get(&format!("/groups/{gid}/requests"), &alice)
+            .await
+            .body["requests"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "the request stays pending"
+    );
+
+    // Dissolution is a later capability; mark the group as its flow will.
+    app.repo()
+        .client()
+        .update_item()
+        .table_name(app.repo().table())
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("GROUP#{gid}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("GROUP".into()),
+        )
+        .update_expression("SET #s = :d")
+        .expression_attribute_names("#s", "status")
+        .expression_attribute_values(
+            ":d",
+            aws_sdk_dynamodb::types::AttributeValue::S("dissolved".into()),
+        )
+        .send()
+        .await
+        .expect("mark dissolved");
+    let late = app
+        .post(
+            &join,
+            &app.token("ray@contoso.com"),
+            json!({"region": "us-west"}),
+        )
+        .await;
+    assert_eq!(late.status, 409, "{late:?}");
+    assert_eq!(late.body["type"], "/problems/group-dissolved");
+}
