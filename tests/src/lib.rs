@@ -34,6 +34,8 @@ pub struct TestApp {
     stream: tokio::sync::Mutex<StreamReader>,
     /// Where delivered emails (`.eml`) and events land.
     mail_dir: tempfile::TempDir,
+    /// Every DynamoDB request the handlers (and the outbox sender) sent.
+    pub requests: standins::counting::RequestCounter,
 }
 
 /// Starts everything for one test, with the production limits.
@@ -47,7 +49,11 @@ pub async fn spawn_app_with(settings: shared::deps::Settings) -> TestApp {
         .await
         .expect("embedded stand-ins start");
     let clock = FixedClock::new(time::OffsetDateTime::now_utc());
-    let repo = Repository::new(standins.dynamodb(), standins.names.table.clone());
+    let requests = standins::counting::RequestCounter::default();
+    let repo = Repository::new(
+        standins.counted_dynamodb(requests.clone()),
+        standins.names.table.clone(),
+    );
     let deps = Arc::new(Deps::new(repo, Arc::new(clock.clone()), settings));
     let key = TokenKey::random();
     let app = local::app(deps.clone(), key.clone()).expect("gateway routes build");
@@ -70,6 +76,7 @@ pub async fn spawn_app_with(settings: shared::deps::Settings) -> TestApp {
         standins,
         stream: tokio::sync::Mutex::new(stream),
         mail_dir: tempfile::tempdir().expect("temp dir"),
+        requests,
     }
 }
 

@@ -3,6 +3,7 @@
 //! wire protocol on 127.0.0.1, so the production SDK code path is what runs.
 //! Never a dependency of a Lambda.
 
+pub mod counting;
 pub mod streams;
 mod table;
 
@@ -170,6 +171,15 @@ impl StandIns {
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         let config = aws_sdk_dynamodb::config::Builder::from(&self.sdk_config)
             .endpoint_url(&self.dynamodb_endpoint)
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// A DynamoDB client that also records each request's operation name.
+    pub fn counted_dynamodb(&self, counter: counting::RequestCounter) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::config::Builder::from(&self.sdk_config)
+            .endpoint_url(&self.dynamodb_endpoint)
+            .interceptor(counter)
             .build();
         aws_sdk_dynamodb::Client::from_conf(config)
     }

@@ -1,0 +1,154 @@
+//! Each operation costs exactly the DynamoDB round trips documented in
+//! `docs/access-patterns.md` (counted by an SDK interceptor, not timed).
+
+use e2e::spawn_app;
+use serde_json::json;
+
+#[tokio::test]
+async fn every_operation_makes_its_documented_round_trips() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let bob = app.token("bob@contoso.com");
+    let bob_id = local::auth::local_subject("bob@contoso.com");
+    let trips = || app.requests.take();
+
+    macro_rules! costs {
+        ($call:expr, $expected:expr, $what:literal) => {{
+            trips();
+            let reply = $call.await;
+            assert!(reply.status < 300, "{}: {reply:?}", $what);
+            assert_eq!(trips(), $expected as [&str; _], "{}", $what);
+            reply
+        }};
+    }
+
+    let created = costs!(
+        app.post(
+            "/groups",
+            &alice,
+            json!({"name": "Initech", "products": ["b2"], "managed": false})
+        ),
+        ["TransactWriteItems"],
+        "create group"
+    );
+    let gid = created.body["id"].as_str().expect("id").to_owned();
+    let g = format!("/groups/{gid}");
+    costs!(app.get(&g, &alice), ["GetItem"], "get group");
+    costs!(
+        app.get("/groups", &alice),
+        ["Query", "BatchGetItem"],
+        "list groups"
+    );
+    costs!(
+        app.patch(&g, &alice, json!({"name": "Initech Staff"})),
+        ["UpdateItem"],
+        "edit group"
+    );
+    costs!(
+        app.get("/me", &bob),
+        ["TransactWriteItems", "GetItem"],
+        "me"
+    );
+    costs!(
+        app.post(
+            &format!("{g}/admins"),
+            &alice,
+            json!({"email": "bob@contoso.com"})
+        ),
+        ["GetItem", "TransactWriteItems"],
+        "add admin"
+    );
+    costs!(
+        app.delete(&format!("{g}/admins/{bob_id}"), &alice),
+        ["TransactWriteItems"],
+        "remove admin"
+    );
+
+    let link = costs!(
+        app.post(&format!("{g}/invite-link"), &alice, json!({})),
+        ["GetItem", "TransactWriteItems"],
+        "rotate link"
+    );
+    let token = link.body["token"].as_str().expect("token").to_owned();
+    costs!(
+        app.get(&format!("{g}/invite-link"), &alice),
+        ["GetItem"],
+        "link state"
+    );
+    costs!(
+        app.call("GET", &format!("/invitations/{token}"), None, None, &[]),
+        ["BatchGetItem"],
+        "preview"
+    );
+    costs!(
+        app.post(
+            &format!("/invitations/{token}/join"),
+            &bob,
+            json!({"region": "us-west"})
+        ),
+        ["BatchGetItem", "TransactWriteItems"],
+        "join (request)"
+    );
+    costs!(
+        app.get(&format!("{g}/requests"), &alice),
+        ["GetItem", "Query"],
+        "list requests"
+    );
+    costs!(
+        app.post(&format!("{g}/requests/{bob_id}/approve"), &alice, json!({})),
+        ["BatchGetItem", "TransactWriteItems"],
+        "approve"
+    );
+    costs!(
+        app.get(&format!("{g}/members"), &alice),
+        ["GetItem", "Query"],
+        "list members"
+    );
+    costs!(
+        app.delete(&format!("{g}/members/{bob_id}"), &alice),
+        ["BatchGetItem", "TransactWriteItems"],
+        "remove member"
+    );
+    costs!(
+        app.post(
+            &format!("{g}/members"),
+            &alice,
+            json!({"region": "us-west"})
+        ),
+        ["GetItem", "TransactWriteItems"],
+        "add myself"
+    );
+    costs!(
+        app.post(
+            &format!("{g}/invitations"),
+            &alice,
+            json!({"emails": ["c@contoso.com", "d@contoso.com"]})
+        ),
+        ["GetItem", "TransactWriteItems"],
+        "invite by email"
+    );
+    costs!(
+        app.get(&format!("{g}/invitations"), &alice),
+        ["GetItem", "Query"],
+        "list invitations"
+    );
+    costs!(
+        app.post(
+            &format!("{g}/invitations/c@contoso.com/resend"),
+            &alice,
+            json!({})
+        ),
+        ["BatchGetItem", "TransactWriteItems"],
+        "resend"
+    );
+    costs!(
+        app.delete(&format!("{g}/invitations/c@contoso.com"), &alice),
+        ["BatchGetItem", "TransactWriteItems"],
+        "revoke"
+    );
+    costs!(
+        app.delete(&format!("{g}/invite-link"), &alice),
+        ["GetItem", "TransactWriteItems"],
+        "disable link"
+    );
+}
