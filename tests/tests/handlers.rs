@@ -136,3 +136,29 @@ async fn the_outbox_sender_delivers_a_stream_batch_and_reports_no_failures() {
         1
     );
 }
+
+#[tokio::test]
+async fn membership_events_with_unknown_tokens_or_groups_are_404_problems() {
+    let app = spawn_app().await;
+    for (name, response) in [
+        (
+            "preview-invitation",
+            preview_invitation::handler(&app.deps, event("preview-invitation.json")).await,
+        ),
+        (
+            "join-group",
+            join_group::handler(&app.deps, event("join-group.json")).await,
+        ),
+        (
+            "create-invitations",
+            create_invitations::handler(&app.deps, event("create-invitations.json")).await,
+        ),
+    ] {
+        assert_eq!(response.status(), 404, "{name}: {:?}", json(&response));
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{name}"
+        );
+    }
+}
