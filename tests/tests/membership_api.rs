@@ -855,3 +855,29 @@ async fn approvals_respect_the_limit_and_dissolved_groups_admit_no_one() {
     assert_eq!(late.status, 409, "{late:?}");
     assert_eq!(late.body["type"], "/problems/group-dissolved");
 }
+
+#[tokio::test]
+async fn a_first_batch_larger_than_the_daily_cap_is_refused_whole() {
+    let app = spawn_app_with(shared::deps::Settings {
+        invites_per_day: 2,
+        ..Default::default()
+    })
+    .await;
+    let alice = app.token("alice@initech.com");
+    let gid = app.create_group(&alice, managed_group()).await;
+    let reply = app
+        .post(
+            &format!("/groups/{gid}/invitations"),
+            &alice,
+            json!({"emails": ["a@contoso.com", "b@contoso.com", "c@contoso.com"]}),
+        )
+        .await;
+    assert_eq!(reply.status, 429, "{reply:?}");
+    assert!(app.inbox("a@contoso.com").await.is_empty());
+    assert_eq!(
+        app.get(&format!("/groups/{gid}/invitations"), &alice)
+            .await
+            .body["invitations"],
+        json!([])
+    );
+}

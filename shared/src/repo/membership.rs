@@ -480,20 +480,18 @@ impl Repository {
                         self,
                         &keys::invite_quota(gid, now.date()),
                         "SET sent = if_not_exists(sent, :zero) + :n, expiresAt = :ttl, entity = :entity",
-                        Some("attribute_not_exists(sent) OR sent <= :room"),
+                        Some("(attribute_not_exists(sent) AND :n <= :cap) OR sent <= :room"),
                         &[],
                         vec![
                             (":zero", n(0)),
                             (":n", n(count)),
                             (":room", n(i64::from(cap) - i64::from(count))),
+                            (":cap", n(cap)),
                             (":ttl", n((now + time::Duration::days(2)).unix_timestamp())),
                             (":entity", s("InviteQuota")),
                         ],
                     )?,
                 ];
-                if i64::from(cap) < i64::from(count) {
-                    return Err(invite_limit(cap));
-                }
                 let first_invite = items.len();
                 for new in &chunk {
                     items.push(tx_put(
