@@ -233,6 +233,24 @@ impl TestApp {
         self.folder_events().events().expect("events readable")
     }
 
+    /// Marks a group dissolved directly in the table (dissolution itself is a
+    /// later capability; this is the state its flow leaves behind).
+    pub async fn mark_dissolved(&self, gid: &str) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.repo()
+            .client()
+            .update_item()
+            .table_name(self.repo().table())
+            .key("PK", AttributeValue::S(format!("GROUP#{gid}")))
+            .key("SK", AttributeValue::S("GROUP".into()))
+            .update_expression("SET #s = :d")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":d", AttributeValue::S("dissolved".into()))
+            .send()
+            .await
+            .expect("mark dissolved");
+    }
+
     /// The table's client, to inspect stored items.
     pub fn repo(&self) -> &Repository {
         &self.deps.repo

@@ -399,28 +399,7 @@ async fn dissolved_groups_accept_no_changes() {
     let app = spawn_app().await;
     let alice = app.token("alice@initech.com");
     let gid = app.create_group(&alice, initech()).await;
-    // Dissolution itself is a later capability; mark the item as its flow will.
-    app.repo()
-        .client()
-        .update_item()
-        .table_name(app.repo().table())
-        .key(
-            "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("GROUP#{gid}")),
-        )
-        .key(
-            "SK",
-            aws_sdk_dynamodb::types::AttributeValue::S("GROUP".into()),
-        )
-        .update_expression("SET #s = :d")
-        .expression_attribute_names("#s", "status")
-        .expression_attribute_values(
-            ":d",
-            aws_sdk_dynamodb::types::AttributeValue::S("dissolved".into()),
-        )
-        .send()
-        .await
-        .expect("mark dissolved");
+    app.mark_dissolved(&gid).await;
     let reply = app
         .patch(&format!("/groups/{gid}"), &alice, json!({"name": "Zombie"}))
         .await;

@@ -823,28 +823,7 @@ async fn approvals_respect_the_limit_and_dissolved_groups_admit_no_one() {
         "the request stays pending"
     );
 
-    // Dissolution is a later capability; mark the group as its flow will.
-    app.repo()
-        .client()
-        .update_item()
-        .table_name(app.repo().table())
-        .key(
-            "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("GROUP#{gid}")),
-        )
-        .key(
-            "SK",
-            aws_sdk_dynamodb::types::AttributeValue::S("GROUP".into()),
-        )
-        .update_expression("SET #s = :d")
-        .expression_attribute_names("#s", "status")
-        .expression_attribute_values(
-            ":d",
-            aws_sdk_dynamodb::types::AttributeValue::S("dissolved".into()),
-        )
-        .send()
-        .await
-        .expect("mark dissolved");
+    app.mark_dissolved(&gid).await;
     let late = app
         .post(
             &join,

@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use time::OffsetDateTime;
 
-use super::{Repository, from_item, key_map, s, to_item, tx::TxError};
+use super::{Repository, key_map, s, to_item, tx::TxError};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
@@ -85,31 +85,12 @@ impl Repository {
 
     /// The account holding a verified address. One consistent `GetItem`.
     pub async fn account_id_by_email(&self, email: &EmailAddress) -> Result<Option<AccountId>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key_map(&keys::email_claim(email))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
-        out.item
-            .map(|item| from_item::<EmailClaim>(item).map(|c| c.account_id))
-            .transpose()
+        let claim: Option<EmailClaim> = self.get(&keys::email_claim(email)).await?;
+        Ok(claim.map(|c| c.account_id))
     }
 
     /// An account by id. One consistent `GetItem`.
     pub async fn get_account(&self, aid: &AccountId) -> Result<Option<Account>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key_map(&keys::account(aid))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
-        out.item.map(from_item).transpose()
+        self.get(&keys::account(aid)).await
     }
 }

@@ -119,16 +119,7 @@ impl Repository {
 
     /// A group by id. One consistent `GetItem`.
     pub async fn get_group(&self, gid: &GroupId) -> Result<Option<Group>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key_map(&keys::group(gid))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
-        out.item.map(from_item).transpose()
+        self.get(&keys::group(gid)).await
     }
 
     /// The groups an account administers, by name. One `Query` on GSI1 (per

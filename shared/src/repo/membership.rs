@@ -961,16 +961,7 @@ impl Repository {
 
     /// A token record by hash. One consistent `GetItem`.
     pub async fn get_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key_map(&keys::token(hash))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
-        out.item.map(from_item).transpose()
+        self.get(&keys::token(hash)).await
     }
 }
 

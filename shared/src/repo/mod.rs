@@ -54,6 +54,20 @@ impl Repository {
 }
 
 impl Repository {
+    /// One consistent `GetItem`, deserialised.
+    pub(crate) async fn get<T: DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key_map(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+        out.item.map(from_item).transpose()
+    }
+
     /// Consistent `BatchGetItem` of up to 100 keys, retrying unprocessed keys.
     pub(crate) async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, Error> {
         let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
