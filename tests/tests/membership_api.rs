@@ -860,3 +860,95 @@ async fn a_first_batch_larger_than_the_daily_cap_is_refused_whole() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn retried_joins_and_decisions_with_an_idempotency_key_replay_their_first_reply() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app.create_group(&alice, managed_group()).await;
+    app.post(
+        &format!("/groups/{gid}/invitations"),
+        &alice,
+        json!({"emails": ["sam@contoso.com"]}),
+    )
+    .await;
+    let token = invited_token(&app, "sam@contoso.com").await;
+    let sam = app.token("sam@contoso.com");
+    let join = format!("/invitations/{token}/join");
+    let key = [("idempotency-key", "join-once")];
+    let first = app
+        .call("POST", &join, Some(&sam), Some(&accept()), &key)
+        .await;
+    let retry = app
+        .call("POST", &join, Some(&sam), Some(&accept()), &key)
+        .await;
+    assert_eq!(first.status, 201, "{first:?}");
+    assert_eq!(
+        (retry.status, &retry.body),
+        (201, &first.body),
+        "the spent invitation does not fail the retry"
+    );
+    let without_key = app.post(&join, &sam, accept()).await;
+    assert_eq!(
+        without_key.body["type"], "/problems/invitation-used",
+        "a new request is refused as before"
+    );
+    assert_eq!(
+        app.inbox("sam@contoso.com").await.len(),
+        2,
+        "one invitation, one welcome: no duplicate"
+    );
+
+    // A request approved and a request denied, each retried.
+    let link = link_token(&app, &alice, &gid).await;
+    for who in ["tia@contoso.com", "uma@contoso.com"] {
+        assert_eq!(
+            app.post(
+                &format!("/invitations/{link}/join"),
+                &app.token(who),
+                accept()
+            )
+            .await
+            .status,
+            202
+        );
+    }
+    let approve = format!(
+        "/groups/{gid}/requests/{}/approve",
+        local::auth::local_subject("tia@contoso.com")
+    );
+    let deny = format!(
+        "/groups/{gid}/requests/{}/deny",
+        local::auth::local_subject("uma@contoso.com")
+    );
+    for (path, status) in [(&approve, 200), (&deny, 204)] {
+        let key = [("idempotency-key", path.as_str())];
+        let first = app
+            .call("POST", path, Some(&alice), Some(&json!({})), &key)
+            .await;
+        let retry = app
+            .call("POST", path, Some(&alice), Some(&json!({})), &key)
+            .await;
+        assert_eq!(
+            (first.status, retry.status),
+            (status, status),
+            "{path}: {first:?} {retry:?}"
+        );
+        assert_eq!(first.body, retry.body, "{path}");
+        assert_eq!(
+            app.post(path, &alice, json!({})).await.status,
+            404,
+            "{path}: decided once"
+        );
+    }
+    assert_eq!(
+        app.inbox("tia@contoso.com").await.len(),
+        1,
+        "one acceptance email"
+    );
+    assert_eq!(
+        app.inbox("uma@contoso.com").await.len(),
+        1,
+        "one denial email"
+    );
+}

@@ -1,6 +1,6 @@
 //! `POST /groups/{groupId}/members`: an admin joins their own group (Add Myself to the Group).
 //!
-//! Who: the group's admins (others: 404); same limits as a join.
+//! Who: the group's admins (others: 404); same limits as a join. Honours `Idempotency-Key`.
 //! DynamoDB: one `GetItem` and one `TransactWriteItems`.
 
 use lambda_http::{Body, Request, Response};
@@ -20,8 +20,15 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let gid = http::path_param(req, "groupId", GroupId::parse)?;
     let body = http::json_body::<AddMyselfRequest>(req)?;
     let region = shared::api::region(&body.region)?;
-    http::json(
-        201,
-        &membership::add_myself(deps, &caller, &gid, region, body.accept_version_history).await?,
+    let idem = http::idempotency_request(req, &caller)?;
+    let reply = membership::add_myself(
+        deps,
+        &caller,
+        &gid,
+        region,
+        body.accept_version_history,
+        idem,
     )
+    .await?;
+    Ok(http::reply(&reply))
 }

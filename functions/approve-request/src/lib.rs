@@ -1,6 +1,6 @@
 //! `POST /groups/{groupId}/requests/{accountId}/approve`: approve a request (same limits as a join; at most once).
 //!
-//! Who: the group's admins (others: 404).
+//! Who: the group's admins (others: 404). Honours `Idempotency-Key`.
 //! DynamoDB: one `BatchGetItem` and one `TransactWriteItems`.
 
 use lambda_http::{Body, Request, Response};
@@ -18,8 +18,8 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let caller = http::caller(req)?;
     let gid = http::path_param(req, "groupId", GroupId::parse)?;
     let aid = http::path_param(req, "accountId", AccountId::parse)?;
-    http::json(
-        200,
-        &membership::approve_request(deps, &caller, &gid, &aid).await?,
-    )
+    let idem = http::idempotency_request(req, &caller)?;
+    Ok(http::reply(
+        &membership::approve_request(deps, &caller, &gid, &aid, idem).await?,
+    ))
 }

@@ -1,6 +1,6 @@
 //! `POST /groups/{groupId}/requests/{accountId}/deny`: deny a request; the requester is emailed.
 //!
-//! Who: the group's admins (others: 404).
+//! Who: the group's admins (others: 404). Honours `Idempotency-Key`.
 //! DynamoDB: one `BatchGetItem` and one `TransactWriteItems`.
 
 use lambda_http::{Body, Request, Response};
@@ -18,6 +18,8 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let caller = http::caller(req)?;
     let gid = http::path_param(req, "groupId", GroupId::parse)?;
     let aid = http::path_param(req, "accountId", AccountId::parse)?;
-    membership::deny_request(deps, &caller, &gid, &aid).await?;
-    Ok(http::no_content())
+    let idem = http::idempotency_request(req, &caller)?;
+    Ok(http::reply(
+        &membership::deny_request(deps, &caller, &gid, &aid, idem).await?,
+    ))
 }

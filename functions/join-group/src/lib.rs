@@ -1,6 +1,6 @@
 //! `POST /invitations/{token}/join`: join, or file a membership request, by the group's policy.
 //!
-//! Who: any signed-in caller holding a live token.
+//! Who: any signed-in caller holding a live token. Honours `Idempotency-Key`.
 //! DynamoDB: one `BatchGetItem` and one `TransactWriteItems`.
 
 use lambda_http::{Body, Request, Response};
@@ -18,6 +18,8 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let caller = http::caller(req)?;
     let token = http::path_param(req, "token", |_, raw| Ok(raw.to_owned()))?;
     let body = http::json_body::<JoinRequest>(req)?;
-    let (status, result) = membership::join(deps, &caller, &token, &body).await?;
-    http::json(status, &result)
+    let idem = http::idempotency_request(req, &caller)?;
+    Ok(http::reply(
+        &membership::join(deps, &caller, &token, &body, idem).await?,
+    ))
 }

@@ -1,6 +1,6 @@
 //! `POST /groups/{groupId}/invitations/{email}/resend`: send an invitation again with a new token and expiry (the old token dies).
 //!
-//! Who: the group's admins (others: 404).
+//! Who: the group's admins (others: 404). Honours `Idempotency-Key`.
 //! DynamoDB: one `BatchGetItem` and one `TransactWriteItems`.
 
 use lambda_http::{Body, Request, Response};
@@ -18,8 +18,8 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let caller = http::caller(req)?;
     let gid = http::path_param(req, "groupId", GroupId::parse)?;
     let email = http::path_param(req, "email", EmailAddress::parse)?;
-    http::json(
-        200,
-        &membership::resend_invitation(deps, &caller, &gid, &email).await?,
-    )
+    let idem = http::idempotency_request(req, &caller)?;
+    Ok(http::reply(
+        &membership::resend_invitation(deps, &caller, &gid, &email, idem).await?,
+    ))
 }

@@ -30,6 +30,24 @@ impl IdempotencyRequest {
     }
 }
 
+impl IdempotencyRequest {
+    /// After a refused write: the reply of the earlier request with this key,
+    /// if that is what refused it (its change already happened).
+    pub async fn earlier_reply(
+        &self,
+        repo: &crate::repo::Repository,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<StoredResponse>> {
+        repo.stored_reply(
+            &self.caller.account_id,
+            &self.key_digest,
+            &self.fingerprint,
+            now,
+        )
+        .await
+    }
+}
+
 /// Reads the header, if present: 1–255 visible ASCII characters.
 pub fn idempotency_request(req: &Request, caller: &Caller) -> Result<Option<IdempotencyRequest>> {
     let Some(value) = req.headers().get(HEADER) else {

@@ -61,6 +61,12 @@ pub fn no_content() -> Response<Body> {
 
 /// A stored (or freshly produced) JSON reply as a response.
 pub fn reply(stored: &StoredResponse) -> Response<Body> {
+    if stored.body.is_empty() {
+        return Response::builder()
+            .status(stored.status)
+            .body(Body::Empty)
+            .unwrap_or_else(|_| problem_response(&Error::unexpected("invalid stored status")));
+    }
     Response::builder()
         .status(stored.status)
         .header("content-type", "application/json")

@@ -98,16 +98,9 @@ impl Repository {
         let account_items = self.register_account_items(creator, now)?;
         let claim_index = (account_items.len() == 2).then_some(items.len() + 1);
         items.extend(account_items);
-        if let Some(idem) = idem {
-            items.push(idem.put(self, now)?);
-        }
-        let idem_index = items.len() - 1;
-        match self.transact(items).await {
-            Ok(()) => Ok(Written::Fresh),
+        match self.transact_idempotent(items, idem, now).await {
+            Ok(written) => Ok(written),
             Err(TxError::Cancelled(reasons)) => {
-                if let Some(outcome) = idem.and_then(|i| i.outcome(reasons.get(idem_index))) {
-                    return outcome;
-                }
                 if claim_index.is_some_and(|i| reasons.get(i).is_some_and(Reason::failed)) {
                     return Err(email_in_use());
                 }
@@ -280,19 +273,13 @@ impl Repository {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(Error::unexpected)?;
-        let mut items = vec![
+        let items = vec![
             TransactWriteItem::builder().update(update).build(),
             admin_link_put(self, gid, target)?,
         ];
-        if let Some(idem) = idem {
-            items.push(idem.put(self, now)?);
-        }
-        match self.transact(items).await {
-            Ok(()) => Ok(Written::Fresh),
+        match self.transact_idempotent(items, idem, now).await {
+            Ok(written) => Ok(written),
             Err(TxError::Cancelled(reasons)) => {
-                if let Some(outcome) = idem.and_then(|i| i.outcome(reasons.get(2))) {
-                    return outcome;
-                }
                 let group = group_refusal(old_item(&reasons, 0), Some(caller))?;
                 if group.is_admin(target) {
                     return Err(Error::Conflict {

@@ -94,3 +94,25 @@ impl IdempotentWrite {
         })
     }
 }
+
+impl Repository {
+    /// The stored reply for `key_digest`, if a live record exists: `Ok(Some)`
+    /// when the fingerprint matches, `IdempotencyKeyReused` when it does not.
+    /// Used only after a write was refused, to tell a retry from a conflict.
+    /// One consistent `GetItem`.
+    pub async fn stored_reply(
+        &self,
+        caller: &AccountId,
+        key_digest: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StoredResponse>> {
+        let record: Option<Record> = self.get(&keys::idempotency(caller, key_digest)).await?;
+        match record {
+            Some(r) if r.expires_at < now.unix_timestamp() => Ok(None),
+            Some(r) if r.fingerprint == fingerprint => Ok(Some(r.response)),
+            Some(_) => Err(Error::IdempotencyKeyReused),
+            None => Ok(None),
+        }
+    }
+}

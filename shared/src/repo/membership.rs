@@ -85,6 +85,21 @@ pub struct NewMembership<'a> {
     pub outbox: Vec<OutboxItem>,
 }
 
+/// A membership request about to be filed by a signed-in caller.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRequest<'a> {
+    /// The group.
+    pub group_id: GroupId,
+    /// The request record.
+    pub request: &'a MembershipRequest,
+    /// The requester (registered in the same write).
+    pub caller: &'a Caller,
+    /// The single-use token to spend, if asking by invitation.
+    pub spend: Option<&'a TokenRecord>,
+    /// The admins' notification and the `Requested` event.
+    pub outbox: &'a [OutboxItem],
+}
+
 /// Who the membership is for: a signed-in caller (registered on the way) or
 /// an existing account (an approval).
 #[derive(Debug, Clone, Copy)]
@@ -515,21 +530,13 @@ impl Repository {
                     }
                 }
                 let per_invite = 2 + chunk.first().map_or(0, |c| c.outbox.len());
-                let idem_index = items.len();
-                if index == last
-                    && let Some(i) = idem
-                {
-                    items.push(i.put(self, now)?);
-                }
-                match self.transact(items).await {
-                    Ok(()) => break,
+                // The key is recorded with the last chunk, so a replay finds it
+                // only once every address has been written.
+                let chunk_idem = if index == last { idem } else { None };
+                match self.transact_idempotent(items, chunk_idem, now).await {
+                    Ok(Written::Replayed(reply)) => return Ok((Written::Replayed(reply), refused)),
+                    Ok(Written::Fresh) => break,
                     Err(TxError::Cancelled(reasons)) => {
-                        if index == last
-                            && let Some(outcome) =
-                                idem.and_then(|i| i.outcome(reasons.get(idem_index)))
-                        {
-                            return outcome.map(|w| (w, refused));
-                        }
                         if failed(&reasons, 0) {
                             return Err(group_refusal(old_image(&reasons, 0), Some(caller), None));
                         }
@@ -562,12 +569,14 @@ impl Repository {
     pub async fn resend_invitation(
         &self,
         gid: &GroupId,
-        caller: &AccountId,
         old: &Invitation,
         new: &NewInvitation,
         cap: u32,
+        idem: Option<&IdempotentWrite>,
         now: OffsetDateTime,
-    ) -> Result<()> {
+    ) -> Result<Written> {
+        // The admin sending it again is the new invitation's sender.
+        let caller = &new.invitation.invited_by;
         let old_hash = old
             .token_hash
             .clone()
@@ -609,8 +618,8 @@ impl Repository {
         for o in &new.outbox {
             items.push(self.outbox_put(o)?);
         }
-        match self.transact(items).await {
-            Ok(()) => Ok(()),
+        match self.transact_idempotent(items, idem, now).await {
+            Ok(written) => Ok(written),
             Err(TxError::Cancelled(reasons)) => {
                 if failed(&reasons, 0) {
                     return Err(group_refusal(old_image(&reasons, 0), Some(caller), None));
@@ -667,8 +676,9 @@ impl Repository {
     pub async fn create_membership(
         &self,
         m: &NewMembership<'_>,
+        idem: Option<&IdempotentWrite>,
         now: OffsetDateTime,
-    ) -> Result<()> {
+    ) -> Result<Written> {
         let gid = &m.group_id;
         let aid = &m.member.account_id;
         let mut cond = String::from("#status = :active AND memberCount < :max");
@@ -737,8 +747,8 @@ impl Repository {
         for o in &m.outbox {
             items.push(self.outbox_put(o)?);
         }
-        match self.transact(items).await {
-            Ok(()) => Ok(()),
+        match self.transact_idempotent(items, idem, now).await {
+            Ok(written) => Ok(written),
             Err(TxError::Cancelled(reasons)) => {
                 if m.spend.is_some()
                     && (failed(&reasons, token_index) || failed(&reasons, token_index + 1))
@@ -811,13 +821,18 @@ impl Repository {
     /// pending request is not duplicated). One `TransactWriteItems`.
     pub async fn create_request(
         &self,
-        gid: &GroupId,
-        request: &MembershipRequest,
-        caller: &Caller,
-        spend: Option<&TokenRecord>,
-        outbox: &[OutboxItem],
+        new: &NewRequest<'_>,
+        idem: Option<&IdempotentWrite>,
         now: OffsetDateTime,
-    ) -> Result<()> {
+    ) -> Result<Written> {
+        let NewRequest {
+            group_id: gid,
+            request,
+            caller,
+            spend,
+            outbox,
+        } = *new;
+        let gid = &gid;
         let mut items = vec![
             tx_item_condition_check(
                 self,
@@ -850,8 +865,8 @@ impl Repository {
         for o in outbox {
             items.push(self.outbox_put(o)?);
         }
-        match self.transact(items).await {
-            Ok(()) => Ok(()),
+        match self.transact_idempotent(items, idem, now).await {
+            Ok(written) => Ok(written),
             Err(TxError::Cancelled(reasons)) => {
                 if spend.is_some()
                     && (failed(&reasons, token_index) || failed(&reasons, token_index + 1))
@@ -886,7 +901,9 @@ impl Repository {
         caller: &AccountId,
         aid: &AccountId,
         outbox: &[OutboxItem],
-    ) -> Result<()> {
+        idem: Option<&IdempotentWrite>,
+        now: OffsetDateTime,
+    ) -> Result<Written> {
         let mut items = vec![
             admin_guard(self, gid, caller)?,
             tx_delete(
@@ -898,8 +915,8 @@ impl Repository {
         for o in outbox {
             items.push(self.outbox_put(o)?);
         }
-        match self.transact(items).await {
-            Ok(()) => Ok(()),
+        match self.transact_idempotent(items, idem, now).await {
+            Ok(written) => Ok(written),
             Err(TxError::Cancelled(reasons)) if failed(&reasons, 0) => {
                 Err(group_refusal(old_image(&reasons, 0), Some(caller), None))
             }

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use idempotency::{IdempotentWrite, StoredResponse, Written};
-pub use membership::{AccountRef, NewInvitation, NewMembership, TokenRecord};
+pub use membership::{AccountRef, NewInvitation, NewMembership, NewRequest, TokenRecord};
 
 use crate::error::Error;
 use crate::keys::{self, Key};

@@ -7,7 +7,9 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::{Item, Repository};
+use time::OffsetDateTime;
+
+use super::{IdempotentWrite, Item, Repository, Written};
 use crate::error::Error;
 
 /// Why a transaction did not commit.
@@ -79,6 +81,34 @@ impl Repository {
                 continue;
             }
             return Err(TxError::Cancelled(reasons));
+        }
+    }
+}
+
+impl Repository {
+    /// [`Repository::transact`] with the write's idempotency record appended:
+    /// a live record with the same fingerprint replays the stored reply, one
+    /// with another fingerprint is refused; other cancellations are returned
+    /// for the caller to explain. One `TransactWriteItems`.
+    pub(crate) async fn transact_idempotent(
+        &self,
+        mut items: Vec<TransactWriteItem>,
+        idem: Option<&IdempotentWrite>,
+        now: OffsetDateTime,
+    ) -> Result<Written, TxError> {
+        let idem_index = items.len();
+        if let Some(i) = idem {
+            items.push(i.put(self, now).map_err(TxError::Failed)?);
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(Written::Fresh),
+            Err(TxError::Cancelled(reasons)) => {
+                match idem.and_then(|i| i.outcome(reasons.get(idem_index))) {
+                    Some(outcome) => outcome.map_err(TxError::Failed),
+                    None => Err(TxError::Cancelled(reasons)),
+                }
+            }
+            Err(e) => Err(e),
         }
     }
 }

@@ -1,27 +1,13 @@
 //! Creating and administering groups.
 
+use super::{settle, stored};
 use crate::api::{AdminView, GroupView};
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::http::IdempotencyRequest;
 use crate::identity::Caller;
 use crate::model::{AccountId, EmailAddress, Group, GroupChanges, GroupId, NewGroup};
-use crate::repo::{StoredResponse, Written};
-
-/// Serialises a view as the stored reply for `status`.
-fn stored(status: u16, view: &impl serde::Serialize) -> Result<StoredResponse> {
-    Ok(StoredResponse {
-        status,
-        body: serde_json::to_string(view).map_err(Error::unexpected)?,
-    })
-}
-
-fn settle(written: Written, fresh: StoredResponse) -> StoredResponse {
-    match written {
-        Written::Fresh => fresh,
-        Written::Replayed(original) => original,
-    }
-}
+use crate::repo::StoredResponse;
 
 /// Creates a group with the caller as its first admin. Only a verified email
 /// may create one (the product's "Verify Email" step). Replies 201 with the group.

@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use super::groups::get_group;
+use super::{no_content, or_replay, settle, stored};
 use crate::api::{
     CreateInvitationsRequest, InvitationView, InvitationsResult, JoinRequest, JoinResult,
     LinkStateView, NewLinkView, PreviewView, Rejected,
@@ -19,7 +20,9 @@ use crate::model::{
 };
 use crate::notify;
 use crate::outbox::{MembershipChange, MembershipEvent, OutboxItem};
-use crate::repo::{AccountRef, NewInvitation, NewMembership, StoredResponse, TokenRecord, Written};
+use crate::repo::{
+    AccountRef, NewInvitation, NewMembership, NewRequest, StoredResponse, TokenRecord, Written,
+};
 
 fn event(
     change: MembershipChange,
@@ -233,22 +236,26 @@ pub async fn resend_invitation(
     caller: &Caller,
     gid: &GroupId,
     email: &EmailAddress,
-) -> Result<InvitationView> {
+    idem: Option<IdempotencyRequest>,
+) -> Result<StoredResponse> {
     let (group, old) = invitation_of(deps, caller, gid, email).await?;
     let now = deps.clock.now();
     let days = (old.expires_at - old.sent_at).whole_days().clamp(1, 30);
     let new = new_invitation(deps, &group, caller, email, days, now);
-    deps.repo
+    let reply = stored(200, &InvitationView::new(&new.invitation, now))?;
+    let idem = idem.map(|i| i.with_response(&reply));
+    let written = deps
+        .repo
         .resend_invitation(
             gid,
-            &caller.account_id,
             &old,
             &new,
             deps.settings.invites_per_day,
+            idem.as_ref(),
             now,
         )
         .await?;
-    Ok(InvitationView::new(&new.invitation, now))
+    Ok(settle(written, reply))
 }
 
 /// Revokes an invitation.
@@ -346,7 +353,19 @@ pub async fn join(
     caller: &Caller,
     raw: &str,
     request: &JoinRequest,
-) -> Result<(u16, JoinResult)> {
+    idem: Option<IdempotencyRequest>,
+) -> Result<StoredResponse> {
+    let outcome = join_once(deps, caller, raw, request, idem.as_ref()).await;
+    or_replay(deps, idem.as_ref(), outcome).await
+}
+
+async fn join_once(
+    deps: &Deps,
+    caller: &Caller,
+    raw: &str,
+    request: &JoinRequest,
+    idem: Option<&IdempotencyRequest>,
+) -> Result<StoredResponse> {
     let region = crate::api::region(&request.region)?;
     let now = deps.clock.now();
     let (group, record) = resolve(deps, raw, now).await?;
@@ -386,7 +405,16 @@ pub async fn join(
                     now,
                 ));
             }
-            deps.repo
+            let reply = stored(
+                201,
+                &JoinResult {
+                    outcome: "joined".into(),
+                    group_id: group.id,
+                },
+            )?;
+            let idem = idem.map(|i| i.with_response(&reply));
+            let written = deps
+                .repo
                 .create_membership(
                     &NewMembership {
                         group_id: group.id,
@@ -398,16 +426,11 @@ pub async fn join(
                         approves_request: false,
                         outbox,
                     },
+                    idem.as_ref(),
                     now,
                 )
                 .await?;
-            Ok((
-                201,
-                JoinResult {
-                    outcome: "joined".into(),
-                    group_id: group.id,
-                },
-            ))
+            Ok(settle(written, reply))
         }
         JoinOutcome::Request => {
             let pending = MembershipRequest {
@@ -441,16 +464,29 @@ pub async fn join(
                     now,
                 ));
             }
-            deps.repo
-                .create_request(&group.id, &pending, caller, spend, &outbox, now)
-                .await?;
-            Ok((
+            let reply = stored(
                 202,
-                JoinResult {
+                &JoinResult {
                     outcome: "requested".into(),
                     group_id: group.id,
                 },
-            ))
+            )?;
+            let idem = idem.map(|i| i.with_response(&reply));
+            let written = deps
+                .repo
+                .create_request(
+                    &NewRequest {
+                        group_id: group.id,
+                        request: &pending,
+                        caller,
+                        spend,
+                        outbox: &outbox,
+                    },
+                    idem.as_ref(),
+                    now,
+                )
+                .await?;
+            Ok(settle(written, reply))
         }
     }
 }
@@ -488,7 +524,19 @@ pub async fn approve_request(
     caller: &Caller,
     gid: &GroupId,
     aid: &AccountId,
-) -> Result<Member> {
+    idem: Option<IdempotencyRequest>,
+) -> Result<StoredResponse> {
+    let outcome = approve_once(deps, caller, gid, aid, idem.as_ref()).await;
+    or_replay(deps, idem.as_ref(), outcome).await
+}
+
+async fn approve_once(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    aid: &AccountId,
+    idem: Option<&IdempotencyRequest>,
+) -> Result<StoredResponse> {
     let (group, request) = request_of(deps, caller, gid, aid).await?;
     let now = deps.clock.now();
     let member = request.approve(now);
@@ -506,11 +554,14 @@ pub async fn approve_request(
             now,
         ),
     ];
-    deps.repo
+    let reply = stored(200, &member)?;
+    let idem = idem.map(|i| i.with_response(&reply));
+    let written = deps
+        .repo
         .create_membership(
             &NewMembership {
                 group_id: *gid,
-                member: member.clone(),
+                member,
                 account: AccountRef::Existing(aid),
                 max_members: deps.settings.max_members,
                 spend: None,
@@ -518,10 +569,11 @@ pub async fn approve_request(
                 approves_request: true,
                 outbox,
             },
+            idem.as_ref(),
             now,
         )
         .await?;
-    Ok(member)
+    Ok(settle(written, reply))
 }
 
 /// Denies a request; the requester is told.
@@ -530,7 +582,19 @@ pub async fn deny_request(
     caller: &Caller,
     gid: &GroupId,
     aid: &AccountId,
-) -> Result<()> {
+    idem: Option<IdempotencyRequest>,
+) -> Result<StoredResponse> {
+    let outcome = deny_once(deps, caller, gid, aid, idem.as_ref()).await;
+    or_replay(deps, idem.as_ref(), outcome).await
+}
+
+async fn deny_once(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    aid: &AccountId,
+    idem: Option<&IdempotencyRequest>,
+) -> Result<StoredResponse> {
     let (group, request) = request_of(deps, caller, gid, aid).await?;
     let now = deps.clock.now();
     let outbox = vec![
@@ -547,9 +611,13 @@ pub async fn deny_request(
             now,
         ),
     ];
-    deps.repo
-        .deny_request(gid, &caller.account_id, aid, &outbox)
-        .await
+    let reply = no_content();
+    let idem = idem.map(|i| i.with_response(&reply));
+    let written = deps
+        .repo
+        .deny_request(gid, &caller.account_id, aid, &outbox, idem.as_ref(), now)
+        .await?;
+    Ok(settle(written, reply))
 }
 
 /// A page of members.
@@ -573,7 +641,8 @@ pub async fn add_myself(
     gid: &GroupId,
     region: Region,
     version_history: bool,
-) -> Result<Member> {
+    idem: Option<IdempotencyRequest>,
+) -> Result<StoredResponse> {
     let group = get_group(deps, caller, gid).await?;
     consents(&group, true, version_history)?;
     let now = deps.clock.now();
@@ -593,11 +662,14 @@ pub async fn add_myself(
         Some(&caller.account_id),
         now,
     )];
-    deps.repo
+    let reply = stored(201, &member)?;
+    let idem = idem.map(|i| i.with_response(&reply));
+    let written = deps
+        .repo
         .create_membership(
             &NewMembership {
                 group_id: *gid,
-                member: member.clone(),
+                member,
                 account: AccountRef::Caller(caller),
                 max_members: deps.settings.max_members,
                 spend: None,
@@ -605,10 +677,11 @@ pub async fn add_myself(
                 approves_request: false,
                 outbox,
             },
+            idem.as_ref(),
             now,
         )
         .await?;
-    Ok(member)
+    Ok(settle(written, reply))
 }
 
 /// Removes a member; they are emailed that they must add a payment method.
