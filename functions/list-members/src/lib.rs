@@ -4,9 +4,18 @@
 //! DynamoDB: one `GetItem` and one `Query`.
 
 use lambda_http::{Body, Request, RequestExt, Response};
-use shared::model::{AccountId, GroupId};
+use shared::model::{AccountId, GroupId, Member};
 use shared::service::membership;
 use shared::{Deps, http};
+
+/// One page; `nextToken` is absent on the last page.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MemberPage {
+    members: Vec<Member>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<AccountId>,
+}
 
 /// Handles the request; failures are problem responses, never `Err`.
 #[tracing::instrument(name = "list_members", skip_all)]
@@ -33,6 +42,9 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
         membership::list_members(deps, &caller, &gid, limit, after.as_ref()).await?;
     http::json(
         200,
-        &serde_json::json!({ "members": members, "nextToken": next }),
+        &MemberPage {
+            members,
+            next_token: next,
+        },
     )
 }

@@ -119,13 +119,13 @@ pub async fn create_table(
     def: &TableDefinition,
 ) -> Result<(), StartError> {
     let err = |e: &dyn std::fmt::Display| StartError::Table(e.to_string());
-    if client
-        .describe_table()
-        .table_name(name)
+    // Listing, not DescribeTable, so a first start logs no "not found" error.
+    let existing = client
+        .list_tables()
         .send()
         .await
-        .is_ok()
-    {
+        .map_err(|e| err(&e.into_service_error()))?;
+    if existing.table_names().iter().any(|t| t == name) {
         return Ok(());
     }
     let mut request = client

@@ -1,0 +1,62 @@
+"""Calls every route of the running local gateway and validates each reply
+(status and body) against infra/openapi.yaml, so the document cannot drift
+from what the code returns. Run by scripts/check-openapi-responses."""
+import json, sys, subprocess, urllib.error, urllib.request, yaml, jsonschema
+API, DATA_DIR, LOCAL = sys.argv[1], sys.argv[2], sys.argv[3]
+failures = []
+def tok(e): return subprocess.check_output([LOCAL,"--data-dir",DATA_DIR,"token",e]).decode().strip()
+def call(m,path,t=None,body=None):
+    req=urllib.request.Request(API+path,method=m,data=None if body is None else json.dumps(body).encode(),headers={"content-type":"application/json",**({"authorization":"Bearer "+t} if t else {})})
+    try:
+        r=urllib.request.urlopen(req); return r.status, r.read().decode()
+    except urllib.error.HTTPError as e: return e.code, e.read().decode()
+o=yaml.safe_load(open("infra/openapi.yaml"))
+def check(method,template,path,t=None,body=None):
+    status,text=call(method,path,t,body)
+    op=o["paths"][template][method.lower()]
+    resp=op["responses"].get(str(status))
+    if resp is None:
+        failures.append(f"{method} {template}: undocumented status {status}"); return text
+    if "$ref" in resp: resp=o["components"]["responses"][resp["$ref"].split("/")[-1]]
+    content=resp.get("content")
+    if not content: print("ok",method,template,status,"(no body)"); return text
+    schema=list(content.values())[0]["schema"]
+    full={**schema,"components":o["components"]}
+    try:
+        jsonschema.validate(json.loads(text), full, cls=jsonschema.Draft202012Validator)
+        print("ok",method,template,status)
+    except jsonschema.ValidationError as e:
+        failures.append(f"{method} {template} {status}: {e.message[:200]}")
+    return text
+a=tok("ann@initech.com"); b=tok("ben@contoso.com")
+g=json.loads(check("POST","/groups","/groups",a,{"name":"V","products":["b2"],"managed":True}))["id"]
+check("GET","/groups","/groups",a)
+check("GET","/groups/{groupId}",f"/groups/{g}",a)
+check("PATCH","/groups/{groupId}",f"/groups/{g}",a,{"sso":["google"]})
+check("GET","/me","/me",b)
+check("POST","/groups/{groupId}/admins",f"/groups/{g}/admins",a,{"email":"ben@contoso.com"})
+check("GET","/groups/{groupId}/invite-link",f"/groups/{g}/invite-link",a)
+L=json.loads(check("POST","/groups/{groupId}/invite-link",f"/groups/{g}/invite-link",a))["token"]
+check("POST","/groups/{groupId}/invitations",f"/groups/{g}/invitations",a,{"emails":["x@contoso.com","bad"]})
+check("GET","/groups/{groupId}/invitations",f"/groups/{g}/invitations",a)
+check("POST","/groups/{groupId}/invitations/{email}/resend",f"/groups/{g}/invitations/x@contoso.com/resend",a)
+check("GET","/invitations/{token}",f"/invitations/{L}")
+c=tok("cy@contoso.com")
+check("POST","/invitations/{token}/join",f"/invitations/{L}/join",c,{"acceptManagedAccess":True,"region":"us-west"})
+rq=json.loads(check("GET","/groups/{groupId}/requests",f"/groups/{g}/requests",a))["requests"][0]["accountId"]
+check("POST","/groups/{groupId}/requests/{accountId}/approve",f"/groups/{g}/requests/{rq}/approve",a)
+check("GET","/groups/{groupId}/members",f"/groups/{g}/members",a)
+check("POST","/groups/{groupId}/members",f"/groups/{g}/members",a,{"region":"us-west"})
+check("DELETE","/groups/{groupId}/members/{accountId}",f"/groups/{g}/members/{rq}",a)
+check("DELETE","/groups/{groupId}/invitations/{email}",f"/groups/{g}/invitations/x@contoso.com",a)
+check("DELETE","/groups/{groupId}/invite-link",f"/groups/{g}/invite-link",a)
+# errors
+check("POST","/groups","/groups",a,{"name":"","products":[],"managed":True})
+check("GET","/groups/{groupId}",f"/groups/{g}",tok("zed@else.org"))
+check("GET","/invitations/{token}","/invitations/nope")
+check("POST","/groups/{groupId}/requests/{accountId}/deny",f"/groups/{g}/requests/{rq}/deny",a)
+
+for f in failures:
+    print("MISMATCH", f)
+print(f"openapi responses: {len(failures)} mismatches")
+sys.exit(1 if failures else 0)
