@@ -22,7 +22,6 @@ use std::time::Duration;
 use aws_lambda_events::event::dynamodb::EventRecord;
 use futures::StreamExt;
 use serde_dynamo::AttributeValue;
-use time::OffsetDateTime;
 use tracing::field;
 use uuid::Uuid;
 
@@ -36,26 +35,6 @@ use crate::repo::Repository;
 /// The `entity` attribute of outbox items, which the sender (and the event
 /// source mapping's filter) selects on.
 pub const OUTBOX_ENTITY: &str = "Outbox";
-
-/// An outbox item as stored, with the marks the sender adds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredOutboxItem {
-    /// The item as written by the state change.
-    pub item: OutboxItem,
-    /// When it was delivered.
-    pub sent_at: Option<OffsetDateTime>,
-    /// When it was found undeliverable.
-    pub failed_at: Option<OffsetDateTime>,
-    /// Why it is undeliverable (error kind and code, never content).
-    pub failure: Option<String>,
-}
-
-impl StoredOutboxItem {
-    /// Sent or failed: the sender must not touch it again.
-    pub fn is_settled(&self) -> bool {
-        self.sent_at.is_some() || self.failed_at.is_some()
-    }
-}
 
 /// In-process retries of transient delivery failures: exponential backoff
 /// with jitter, bounded both in attempts and in total time so one record

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::problem::ProblemKind;
+
 /// One invalid input field, reported back so a client can point at it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -36,15 +38,10 @@ pub enum Error {
     /// Missing, or not visible to this caller: the two are indistinguishable on purpose.
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// The state forbids the change (stable `kind` becomes the problem type).
+    /// A rule refused the change (a conflict with the current state, a thing
+    /// no longer usable, a limit reached); the kind gives its status and type.
     #[error("{detail}")]
-    Conflict { kind: &'static str, detail: String },
-    /// The thing existed but is no longer usable (e.g. an expired invitation).
-    #[error("{detail}")]
-    Gone { kind: &'static str, detail: String },
-    /// A quota or size limit was reached.
-    #[error("{detail}")]
-    LimitReached { kind: &'static str, detail: String },
+    Refused { kind: ProblemKind, detail: String },
     /// The same `Idempotency-Key` was used with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyKeyReused,
@@ -65,6 +62,28 @@ impl Error {
     /// Wraps any error as unexpected, keeping its source chain for the logs.
     pub fn unexpected(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Unexpected(source.into())
+    }
+
+    /// A rule's refusal of `kind`, explained to people by `detail`.
+    pub fn refused(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        Self::Refused {
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    /// The problem kind this error is answered with.
+    pub fn kind(&self) -> ProblemKind {
+        match self {
+            Self::Validation(_) => ProblemKind::Validation,
+            Self::Unauthenticated(_) => ProblemKind::Unauthenticated,
+            Self::Forbidden(_) => ProblemKind::Forbidden,
+            Self::NotFound(_) => ProblemKind::NotFound,
+            Self::Refused { kind, .. } => *kind,
+            Self::IdempotencyKeyReused => ProblemKind::IdempotencyKeyReused,
+            Self::PayloadTooLarge { .. } => ProblemKind::PayloadTooLarge,
+            Self::Unexpected(_) => ProblemKind::Internal,
+        }
     }
 }
 

@@ -14,9 +14,13 @@ pub mod mail;
 pub mod model;
 pub mod notify;
 pub mod outbox;
+pub mod problem;
+pub mod reply;
 pub mod repo;
 pub mod service;
+pub mod span;
 mod spool;
 
 pub use deps::Deps;
 pub use error::{Error, FieldError, Result};
+pub use problem::ProblemKind;

@@ -136,3 +136,23 @@ impl OutboxItem {
         Self::new(OutboxPayload::Event(event), at)
     }
 }
+
+/// An outbox item as stored, with the marks the sender adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOutboxItem {
+    /// The item as written by the state change.
+    pub item: OutboxItem,
+    /// When it was delivered.
+    pub sent_at: Option<OffsetDateTime>,
+    /// When it was found undeliverable.
+    pub failed_at: Option<OffsetDateTime>,
+    /// Why it is undeliverable (error kind and code, never content).
+    pub failure: Option<String>,
+}
+
+impl StoredOutboxItem {
+    /// Sent or failed: the sender must not touch it again.
+    pub fn is_settled(&self) -> bool {
+        self.sent_at.is_some() || self.failed_at.is_some()
+    }
+}

@@ -88,3 +88,28 @@ fn the_local_gateway_serves_every_http_function_of_the_template() {
     let mounted: BTreeSet<String> = handlers.keys().map(|k| (*k).to_owned()).collect();
     assert_eq!(http_functions, mounted);
 }
+
+#[test]
+fn the_openapi_documents_exactly_the_problem_types_the_service_answers_with() {
+    let text =
+        std::fs::read_to_string(root().join("infra/openapi.yaml")).expect("infra/openapi.yaml");
+    let doc: Value = serde_yaml::from_str(&text).expect("openapi parses");
+    let documented: BTreeSet<String> =
+        doc["components"]["schemas"]["Problem"]["properties"]["type"]["enum"]
+            .as_sequence()
+            .expect("Problem.type lists its values")
+            .iter()
+            .map(|v| v.as_str().expect("a string").to_owned())
+            .collect();
+    let answered: BTreeSet<String> = shared::ProblemKind::ALL
+        .iter()
+        .map(|k| k.type_uri())
+        .collect();
+    assert_eq!(
+        documented,
+        answered,
+        "only in OpenAPI: {:?}; only in the service: {:?}",
+        documented.difference(&answered).collect::<Vec<_>>(),
+        answered.difference(&documented).collect::<Vec<_>>()
+    );
+}

@@ -2,6 +2,7 @@
 
 use e2e::spawn_app;
 use lambda_http::{Body, Response};
+use serde::Deserialize;
 use serde_json::Value;
 
 fn event(name: &str) -> lambda_http::Request {
@@ -161,4 +162,90 @@ async fn membership_events_with_unknown_tokens_or_groups_are_404_problems() {
             "{name}"
         );
     }
+}
+
+/// Log lines captured from a JSON subscriber, as CloudWatch would keep them.
+#[derive(Clone, Default)]
+struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    fn lines(&self) -> Vec<Value> {
+        let bytes = self.0.lock().expect("logs").clone();
+        String::from_utf8(bytes)
+            .expect("utf-8 logs")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each log line is JSON"))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_refused_request_is_logged_with_its_group_account_status_and_problem() {
+    let app = spawn_app().await;
+    let alice = shared::identity::Caller {
+        account_id: shared::model::AccountId::parse("sub", "0b6e2f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
+            .expect("id"),
+        email: shared::model::EmailAddress::parse("email", "alice@initech.com").expect("email"),
+        email_verified: true,
+    };
+    let gid = shared::model::GroupId::parse("g", "0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f")
+        .expect("the fixtures' group");
+    let now = time::OffsetDateTime::now_utc();
+    let new: shared::model::NewGroup = shared::api::CreateGroupRequest::deserialize(
+        serde_json::json!({"name": "Initech", "products": ["b2"], "managed": false}),
+    )
+    .expect("request")
+    .try_into()
+    .expect("valid");
+    let group = new.into_group(gid, alice.account_id.clone(), alice.email.clone(), now);
+    app.repo()
+        .create_group(&group, &alice, None, now)
+        .await
+        .expect("group");
+    app.mark_dissolved(&gid.to_string()).await;
+
+    let logs = CapturedLogs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || writer.clone())
+        .finish();
+    let response = {
+        let _default = tracing::subscriber::set_default(subscriber);
+        update_group::handler(&app.deps, event("update-group.json")).await
+    };
+
+    assert_eq!(response.status(), 409, "{:?}", json(&response));
+    let lines = logs.lines();
+    let handled = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "request handled")
+        .unwrap_or_else(|| panic!("no outcome line in {lines:#?}"));
+    assert_eq!(handled["fields"]["status"], 409);
+    assert_eq!(handled["fields"]["problem"], "group-dissolved");
+    let span = &handled["span"];
+    assert_eq!(span["name"], "request");
+    assert_eq!(span["operation"], "update-group");
+    assert_eq!(span["group_id"], gid.to_string());
+    assert_eq!(span["account_id"], alice.account_id.to_string());
+    assert_eq!(span["problem"], "group-dissolved");
+    let text = serde_json::to_string(&lines).expect("json");
+    assert!(
+        !text.contains("alice@initech.com"),
+        "no email address is logged"
+    );
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use e2e::spawn_app;
-use shared::Error;
+use shared::ProblemKind;
 use shared::identity::Caller;
 use shared::model::{
     AccountId, AdminReportEmails, EmailAddress, EmailCadence, GroupId, GroupName, JoinPolicy,
@@ -103,13 +103,7 @@ async fn a_verified_email_belongs_to_one_account_only() {
         .register_account(&caller("second", "ana@initech.com", true), now)
         .await;
     assert!(
-        matches!(
-            second,
-            Err(Error::Conflict {
-                kind: "email-in-use",
-                ..
-            })
-        ),
+        matches!(&second, Err(e) if e.kind() == ProblemKind::EmailInUse),
         "{second:?}"
     );
     // Unverified sign-ins claim nothing, so they cannot collide or squat.

@@ -6,13 +6,12 @@
 use lambda_http::{Body, Request, Response};
 use shared::api::AddMyselfRequest;
 use shared::model::GroupId;
-use shared::service::membership;
+use shared::service::members;
 use shared::{Deps, http};
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "add_myself", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("add-myself", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
@@ -21,7 +20,7 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let body = http::json_body::<AddMyselfRequest>(req)?;
     let region = shared::api::region(&body.region)?;
     let idem = http::idempotency_request(req, &caller)?;
-    let reply = membership::add_myself(
+    let reply = members::add_myself(
         deps,
         &caller,
         &gid,

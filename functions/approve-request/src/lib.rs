@@ -5,13 +5,12 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::model::{AccountId, GroupId};
-use shared::service::membership;
+use shared::service::requests::{self, Decision};
 use shared::{Deps, http};
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "approve_request", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("approve-request", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
@@ -20,6 +19,6 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let aid = http::path_param(req, "accountId", AccountId::parse)?;
     let idem = http::idempotency_request(req, &caller)?;
     Ok(http::reply(
-        &membership::approve_request(deps, &caller, &gid, &aid, idem).await?,
+        &requests::decide(deps, &caller, &gid, &aid, Decision::Approve, idem).await?,
     ))
 }

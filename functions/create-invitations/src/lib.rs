@@ -6,13 +6,12 @@
 use lambda_http::{Body, Request, Response};
 use shared::api::CreateInvitationsRequest;
 use shared::model::GroupId;
-use shared::service::membership;
+use shared::service::invitations;
 use shared::{Deps, http};
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "create_invitations", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("create-invitations", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
@@ -21,6 +20,6 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let body = http::json_body::<CreateInvitationsRequest>(req)?;
     let idem = http::idempotency_request(req, &caller)?;
     Ok(http::reply(
-        &membership::create_invitations(deps, &caller, &gid, &body, idem).await?,
+        &invitations::create_invitations(deps, &caller, &gid, &body, idem).await?,
     ))
 }

@@ -5,17 +5,16 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::model::GroupId;
-use shared::service::membership;
+use shared::service::invitations;
 use shared::{Deps, http};
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "get_invite_link", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("get-invite-link", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let caller = http::caller(req)?;
     let gid = http::path_param(req, "groupId", GroupId::parse)?;
-    http::json(200, &membership::invite_link(deps, &caller, &gid).await?)
+    http::json(200, &invitations::invite_link(deps, &caller, &gid).await?)
 }

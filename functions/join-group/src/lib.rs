@@ -5,13 +5,12 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::api::JoinRequest;
-use shared::service::membership;
+use shared::service::joining;
 use shared::{Deps, http};
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "join_group", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("join-group", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
@@ -20,6 +19,6 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let body = http::json_body::<JoinRequest>(req)?;
     let idem = http::idempotency_request(req, &caller)?;
     Ok(http::reply(
-        &membership::join(deps, &caller, &token, &body, idem).await?,
+        &joining::join(deps, &caller, &token, &body, idem).await?,
     ))
 }

@@ -14,10 +14,9 @@ struct GroupList {
     groups: Vec<GroupView>,
 }
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "list_groups", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("list-groups", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {

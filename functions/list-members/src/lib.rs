@@ -5,7 +5,7 @@
 
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::model::{AccountId, GroupId, Member};
-use shared::service::membership;
+use shared::service::members;
 use shared::{Deps, http};
 
 /// One page; `nextToken` is absent on the last page.
@@ -17,10 +17,9 @@ struct MemberPage {
     next_token: Option<AccountId>,
 }
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "list_members", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("list-members", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
@@ -38,8 +37,7 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
         .map(|t| AccountId::parse("nextToken", t))
         .transpose()
         .map_err(|e| shared::Error::Validation(vec![e]))?;
-    let (members, next) =
-        membership::list_members(deps, &caller, &gid, limit, after.as_ref()).await?;
+    let (members, next) = members::list_members(deps, &caller, &gid, limit, after.as_ref()).await?;
     http::json(
         200,
         &MemberPage {

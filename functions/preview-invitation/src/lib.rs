@@ -4,16 +4,15 @@
 //! DynamoDB: one `BatchGetItem` (group and token).
 
 use lambda_http::{Body, Request, Response};
-use shared::service::membership;
+use shared::service::joining;
 use shared::{Deps, http};
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "preview_invitation", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("preview-invitation", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let token = http::path_param(req, "token", |_, raw| Ok(raw.to_owned()))?;
-    http::json(200, &membership::preview(deps, &token).await?)
+    http::json(200, &joining::preview(deps, &token).await?)
 }

@@ -8,10 +8,9 @@ use shared::model::{AccountId, GroupId};
 use shared::service::groups;
 use shared::{Deps, http};
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "remove_admin", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("remove-admin", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {

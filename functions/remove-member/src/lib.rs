@@ -5,19 +5,18 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::model::{AccountId, GroupId};
-use shared::service::membership;
+use shared::service::members;
 use shared::{Deps, http};
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "remove_member", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("remove-member", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let caller = http::caller(req)?;
     let gid = http::path_param(req, "groupId", GroupId::parse)?;
     let aid = http::path_param(req, "accountId", AccountId::parse)?;
-    membership::remove_member(deps, &caller, &gid, &aid).await?;
+    members::remove_member(deps, &caller, &gid, &aid).await?;
     Ok(http::no_content())
 }

@@ -5,13 +5,12 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::model::{EmailAddress, GroupId};
-use shared::service::membership;
+use shared::service::invitations;
 use shared::{Deps, http};
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "resend_invitation", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("resend-invitation", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
@@ -20,6 +19,6 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let email = http::path_param(req, "email", EmailAddress::parse)?;
     let idem = http::idempotency_request(req, &caller)?;
     Ok(http::reply(
-        &membership::resend_invitation(deps, &caller, &gid, &email, idem).await?,
+        &invitations::resend_invitation(deps, &caller, &gid, &email, idem).await?,
     ))
 }

@@ -5,19 +5,18 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::model::{EmailAddress, GroupId};
-use shared::service::membership;
+use shared::service::invitations;
 use shared::{Deps, http};
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "revoke_invitation", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("revoke-invitation", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let caller = http::caller(req)?;
     let gid = http::path_param(req, "groupId", GroupId::parse)?;
     let email = http::path_param(req, "email", EmailAddress::parse)?;
-    membership::revoke_invitation(deps, &caller, &gid, &email).await?;
+    invitations::revoke_invitation(deps, &caller, &gid, &email).await?;
     Ok(http::no_content())
 }

@@ -5,13 +5,12 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::model::GroupId;
-use shared::service::membership;
+use shared::service::invitations;
 use shared::{Deps, http};
 
-/// Handles the request; failures are problem responses, never `Err`.
-#[tracing::instrument(name = "rotate_invite_link", skip_all)]
+/// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::respond(run(deps, &req).await)
+    http::serve("rotate-invite-link", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
@@ -19,6 +18,6 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let gid = http::path_param(req, "groupId", GroupId::parse)?;
     http::json(
         201,
-        &membership::rotate_invite_link(deps, &caller, &gid).await?,
+        &invitations::rotate_invite_link(deps, &caller, &gid).await?,
     )
 }

@@ -5,8 +5,7 @@ use time::OffsetDateTime;
 
 use crate::error::{Error, FieldError, Validator};
 use crate::model::{
-    DEFAULT_INVITATION_DAYS, EmailAddress, GroupId, GroupName, INVITATION_DAYS, Invitation,
-    JoinOutcome, Region,
+    EmailAddress, GroupId, GroupName, Invitation, InvitationValidity, JoinOutcome, Region,
 };
 
 /// Most addresses one bulk invitation call accepts.
@@ -26,7 +25,9 @@ pub struct CreateInvitationsRequest {
 impl CreateInvitationsRequest {
     /// Valid addresses (deduplicated) and per-address rejections; the call
     /// itself fails only when the list or the validity is unusable.
-    pub fn validate(&self) -> Result<(Vec<EmailAddress>, Vec<Rejected>, i64), Error> {
+    pub fn validate(
+        &self,
+    ) -> Result<(Vec<EmailAddress>, Vec<Rejected>, InvitationValidity), Error> {
         let mut v = Validator::default();
         if self.emails.is_empty() || self.emails.len() > MAX_INVITES_PER_CALL {
             v.push(FieldError::new(
@@ -34,10 +35,10 @@ impl CreateInvitationsRequest {
                 format!("must list 1 to {MAX_INVITES_PER_CALL} addresses"),
             ));
         }
-        let days = self.expires_in_days.unwrap_or(DEFAULT_INVITATION_DAYS);
-        if !INVITATION_DAYS.contains(&days) {
-            v.push(FieldError::new("expiresInDays", "must be between 1 and 30"));
-        }
+        let validity = v.check(InvitationValidity::parse(
+            "expiresInDays",
+            self.expires_in_days,
+        ));
         v.finish()?;
         let mut valid = Vec::new();
         let mut rejected = Vec::new();
@@ -54,7 +55,11 @@ impl CreateInvitationsRequest {
                 }),
             }
         }
-        Ok((valid, rejected, days))
+        Ok((
+            valid,
+            rejected,
+            validity.unwrap_or(InvitationValidity::DEFAULT),
+        ))
     }
 }
 
@@ -168,6 +173,24 @@ pub struct JoinResult {
     pub outcome: String,
     /// The group.
     pub group_id: GroupId,
+}
+
+impl JoinResult {
+    /// The caller became a member.
+    pub fn joined(group_id: GroupId) -> Self {
+        Self {
+            outcome: "joined".into(),
+            group_id,
+        }
+    }
+
+    /// The caller's request awaits an admin.
+    pub fn requested(group_id: GroupId) -> Self {
+        Self {
+            outcome: "requested".into(),
+            group_id,
+        }
+    }
 }
 
 /// The one-time view of a new invite link.

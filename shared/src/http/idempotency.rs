@@ -1,52 +1,15 @@
-//! The `Idempotency-Key` header: what a write stores so a retry replays it.
+//! The `Idempotency-Key` header, read into the request identity a write
+//! stores its reply under.
 
 use lambda_http::{Body, Request};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::identity::Caller;
-use crate::repo::{IdempotentWrite, StoredResponse};
+use crate::reply::IdempotencyRequest;
 
 /// Header name (IETF draft `Idempotency-Key`).
 pub const HEADER: &str = "idempotency-key";
-
-/// A write's idempotency identity, before its response is known.
-#[derive(Debug, Clone)]
-pub struct IdempotencyRequest {
-    caller: Caller,
-    key_digest: String,
-    fingerprint: String,
-}
-
-impl IdempotencyRequest {
-    /// Attaches the response the write will store for replays.
-    pub fn with_response(&self, response: &StoredResponse) -> IdempotentWrite {
-        IdempotentWrite {
-            caller: self.caller.account_id.clone(),
-            key_digest: self.key_digest.clone(),
-            fingerprint: self.fingerprint.clone(),
-            response: response.clone(),
-        }
-    }
-}
-
-impl IdempotencyRequest {
-    /// After a refused write: the reply of the earlier request with this key,
-    /// if that is what refused it (its change already happened).
-    pub async fn earlier_reply(
-        &self,
-        repo: &crate::repo::Repository,
-        now: time::OffsetDateTime,
-    ) -> Result<Option<StoredResponse>> {
-        repo.stored_reply(
-            &self.caller.account_id,
-            &self.key_digest,
-            &self.fingerprint,
-            now,
-        )
-        .await
-    }
-}
 
 /// Reads the header, if present: 1–255 visible ASCII characters.
 pub fn idempotency_request(req: &Request, caller: &Caller) -> Result<Option<IdempotencyRequest>> {
@@ -72,7 +35,7 @@ pub fn idempotency_request(req: &Request, caller: &Caller) -> Result<Option<Idem
     fingerprint.update([0]);
     fingerprint.update(body);
     Ok(Some(IdempotencyRequest {
-        caller: caller.clone(),
+        caller: caller.account_id.clone(),
         key_digest: format!("{:x}", Sha256::digest(key.as_bytes())),
         fingerprint: format!("{:x}", fingerprint.finalize()),
     }))

@@ -5,17 +5,22 @@ pub(crate) mod body;
 mod idempotency;
 mod problem;
 
+use std::future::Future;
+
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
+use tracing::Instrument;
 
 pub use body::{MAX_BODY_BYTES, json_body};
-pub use idempotency::{IdempotencyRequest, idempotency_request};
+pub use idempotency::idempotency_request;
 pub use problem::{PROBLEM_CONTENT_TYPE, problem_response};
 
 use crate::error::{Error, FieldError, Result};
 use crate::identity::Caller;
-use crate::repo::StoredResponse;
+use crate::model::GroupId;
+use crate::reply::Reply;
+use crate::span;
 
 /// The caller, from the claims API Gateway's JWT authorizer verified.
 /// Nothing else in a request can establish identity.
@@ -29,7 +34,9 @@ pub fn caller(req: &Request) -> Result<Caller> {
         _ => None,
     };
     let claims = claims.ok_or(Error::Unauthenticated("no verified token on the request"))?;
-    Caller::from_claims(claims)
+    let caller = Caller::from_claims(claims)?;
+    span::record_account(&caller.account_id);
+    Ok(caller)
 }
 
 /// A path parameter that the route guarantees, parsed by `parse`.
@@ -47,8 +54,7 @@ pub fn path_param<T>(
 
 /// A JSON response.
 pub fn json<T: Serialize>(status: u16, value: &T) -> Result<Response<Body>> {
-    let body = serde_json::to_string(value).map_err(Error::unexpected)?;
-    Ok(reply(&StoredResponse { status, body }))
+    Ok(reply(&Reply::json(status, value)?))
 }
 
 /// A response with no body.
@@ -60,7 +66,7 @@ pub fn no_content() -> Response<Body> {
 }
 
 /// A stored (or freshly produced) JSON reply as a response.
-pub fn reply(stored: &StoredResponse) -> Response<Body> {
+pub fn reply(stored: &Reply) -> Response<Body> {
     if stored.body.is_empty() {
         return Response::builder()
             .status(stored.status)
@@ -74,8 +80,42 @@ pub fn reply(stored: &StoredResponse) -> Response<Body> {
         .unwrap_or_else(|_| problem_response(&Error::unexpected("invalid stored status")))
 }
 
-/// Turns a handler's outcome into the response API Gateway returns: expected
-/// failures become problem responses, so the Lambda itself never errors.
-pub fn respond(outcome: Result<Response<Body>>) -> Response<Body> {
-    outcome.unwrap_or_else(|e| problem_response(&e))
+/// Serves one API request: runs the handler's work inside the request's
+/// span (the operation, and the group when the route names one), turns an
+/// expected failure into its problem response (so the Lambda itself never
+/// errors, which API Gateway would show as a 502), and logs how it ended,
+/// so any production refusal is findable by group, account or problem kind.
+pub async fn serve(
+    operation: &'static str,
+    req: &Request,
+    work: impl Future<Output = Result<Response<Body>>>,
+) -> Response<Body> {
+    let request_span = span::request(operation);
+    async {
+        let gid = req
+            .path_parameters()
+            .first("groupId")
+            .and_then(|raw| GroupId::parse("groupId", raw).ok());
+        if let Some(gid) = gid {
+            span::record_group(&gid);
+        }
+        let (response, problem) = match work.await {
+            Ok(response) => (response, None),
+            Err(error) => (problem_response(&error), Some(error.kind())),
+        };
+        let status = response.status().as_u16();
+        span::record_outcome(status, problem);
+        if status >= 500 {
+            tracing::error!(status, "request failed");
+        } else {
+            tracing::info!(
+                status,
+                problem = problem.map(|k| k.slug()),
+                "request handled"
+            );
+        }
+        response
+    }
+    .instrument(request_span)
+    .await
 }

@@ -19,77 +19,44 @@ struct Problem<'a> {
     errors: &'a [FieldError],
 }
 
-/// Maps an error to its problem response. Unexpected errors are logged with
-/// their cause chain and shown only as a generic 500.
+/// Maps an error to its problem response: status, type and title come from
+/// its [`ProblemKind`]. Unexpected errors are logged with their cause chain
+/// and shown only as a generic 500.
 pub fn problem_response(error: &Error) -> Response<Body> {
-    let (status, slug, title, detail, errors): (u16, &str, &str, String, &[FieldError]) =
-        match error {
-            Error::Validation(errors) => (
-                400,
-                "validation",
-                "Invalid request",
-                errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.reason))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                errors,
-            ),
-            Error::Unauthenticated(why) => (
-                401,
-                "unauthenticated",
-                "Authentication required",
-                (*why).into(),
-                &[],
-            ),
-            Error::Forbidden(why) => (403, "forbidden", "Forbidden", why.clone(), &[]),
-            Error::NotFound(what) => (
-                404,
-                "not-found",
-                "Not found",
-                format!("{what} not found"),
-                &[],
-            ),
-            Error::Conflict { kind, detail } => (409, kind, "Conflict", detail.clone(), &[]),
-            Error::Gone { kind, detail } => (410, kind, "Gone", detail.clone(), &[]),
-            Error::LimitReached { kind, detail } => {
-                (429, kind, "Limit reached", detail.clone(), &[])
-            }
-            Error::IdempotencyKeyReused => (
-                422,
-                "idempotency-key-reused",
-                "Idempotency key reused",
-                "this Idempotency-Key was already used with a different request".into(),
-                &[],
-            ),
-            Error::PayloadTooLarge { limit } => (
-                413,
-                "payload-too-large",
-                "Payload too large",
-                format!("the body must be at most {limit} bytes"),
-                &[],
-            ),
-            Error::Unexpected(source) => {
-                tracing::error!(error = %error_chain(source.as_ref()), "unexpected failure");
-                (
-                    500,
-                    "internal",
-                    "Internal error",
-                    "an unexpected error occurred; it has been logged".into(),
-                    &[],
-                )
-            }
-        };
+    let kind = error.kind();
+    let detail = match error {
+        Error::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.reason))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Error::Unauthenticated(why) => (*why).into(),
+        Error::Forbidden(why) => why.clone(),
+        Error::NotFound(what) => format!("{what} not found"),
+        Error::Refused { detail, .. } => detail.clone(),
+        Error::IdempotencyKeyReused => {
+            "this Idempotency-Key was already used with a different request".into()
+        }
+        Error::PayloadTooLarge { limit } => format!("the body must be at most {limit} bytes"),
+        Error::Unexpected(source) => {
+            tracing::error!(error = %error_chain(source.as_ref()), "unexpected failure");
+            "an unexpected error occurred; it has been logged".into()
+        }
+    };
+    let errors: &[FieldError] = match error {
+        Error::Validation(errors) => errors,
+        _ => &[],
+    };
     let problem = Problem {
-        kind: format!("/problems/{slug}"),
-        title,
-        status,
+        kind: kind.type_uri(),
+        title: kind.title(),
+        status: kind.status(),
         detail,
         errors,
     };
     let body = serde_json::to_string(&problem).unwrap_or_else(|_| String::from("{}"));
     Response::builder()
-        .status(status)
+        .status(kind.status())
         .header("content-type", PROBLEM_CONTENT_TYPE)
         .body(Body::Text(body))
         .unwrap_or_default()
@@ -109,6 +76,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problem::ProblemKind;
 
     fn body_of(r: &Response<Body>) -> serde_json::Value {
         match r.body() {
@@ -133,18 +101,12 @@ mod tests {
             (Error::Forbidden("no".into()), 403, "/problems/forbidden"),
             (Error::NotFound("group"), 404, "/problems/not-found"),
             (
-                Error::Conflict {
-                    kind: "last-admin",
-                    detail: "x".into(),
-                },
+                Error::refused(ProblemKind::LastAdmin, "x"),
                 409,
                 "/problems/last-admin",
             ),
             (
-                Error::LimitReached {
-                    kind: "admin-limit",
-                    detail: "x".into(),
-                },
+                Error::refused(ProblemKind::AdminLimit, "x"),
                 429,
                 "/problems/admin-limit",
             ),

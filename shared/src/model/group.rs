@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{AccountId, EmailAddress, EmailDomain, GroupId, GroupName, TokenHash};
+use crate::error::{Error, Result};
+use crate::problem::ProblemKind;
 
 /// Member accounts a group may hold (product limit).
 pub const MAX_MEMBERS: u32 = 5_000;
@@ -191,6 +193,36 @@ impl Group {
     pub fn is_admin(&self, account: &AccountId) -> bool {
         self.admins.contains_key(account)
     }
+
+    /// The rule for every change: a dissolved group accepts none.
+    pub fn ensure_active(&self) -> Result<()> {
+        match self.status {
+            GroupStatus::Active => Ok(()),
+            GroupStatus::Dissolved => Err(Error::refused(
+                ProblemKind::GroupDissolved,
+                "the group has been dissolved",
+            )),
+        }
+    }
+
+    /// The rule for a new member: the group has room under `max_members`.
+    pub fn ensure_room(&self, max_members: u32) -> Result<()> {
+        if self.member_count >= max_members {
+            return Err(Error::refused(
+                ProblemKind::GroupFull,
+                "the group has reached its member limit",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The rule for every admin operation: the group, if `account` administers
+/// it; otherwise the same 404 as a missing group, so outsiders learn nothing.
+pub fn administered_by(group: Option<Group>, account: &AccountId) -> Result<Group> {
+    group
+        .filter(|g| g.is_admin(account))
+        .ok_or(Error::NotFound("group"))
 }
 
 /// A validated request to create a group.

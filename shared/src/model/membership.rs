@@ -1,82 +1,11 @@
-//! Joining and leaving: invite tokens, regions, members, requests and the
+//! Joining and leaving: regions, members, requests, invitations and the
 //! pure rule that decides whether a joiner joins or asks.
 
-use std::fmt;
-
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use super::{AccountId, EmailAddress, Group, GroupId};
+use super::{AccountId, EmailAddress, Group, TokenHash, TokenKind};
 use crate::error::FieldError;
-
-/// Random bytes in a token: 256 bits, well above the 128-bit floor.
-const SECRET_BYTES: usize = 32;
-
-/// A secret invite token as handed to people: base64url of the group id
-/// (so a join needs one read, not a lookup chain) followed by 256 random bits.
-/// Only its SHA-256 is ever stored.
-#[derive(Clone, PartialEq, Eq)]
-pub struct InviteToken(String);
-
-impl fmt::Debug for InviteToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("InviteToken(..)")
-    }
-}
-
-/// The stored form of a token: hex SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct TokenHash(String);
-
-impl TokenHash {
-    /// Hex digest, used in keys.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Constant-time equality, for comparing a presented token's hash with a stored one.
-    pub fn matches(&self, other: &TokenHash) -> bool {
-        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
-    }
-}
-
-impl InviteToken {
-    /// A fresh token for `group`.
-    pub fn generate(group: &GroupId) -> Self {
-        let mut bytes = Vec::with_capacity(16 + SECRET_BYTES);
-        bytes.extend_from_slice(group.as_bytes());
-        bytes.extend_from_slice(&rand::random::<[u8; SECRET_BYTES]>());
-        Self(URL_SAFE_NO_PAD.encode(bytes))
-    }
-
-    /// Parses a presented token; malformed tokens are indistinguishable from unknown ones.
-    pub fn parse(raw: &str) -> Option<Self> {
-        let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).ok()?;
-        (bytes.len() == 16 + SECRET_BYTES).then(|| Self(raw.trim().to_owned()))
-    }
-
-    /// The group the token was issued for.
-    pub fn group_id(&self) -> Option<GroupId> {
-        let bytes = URL_SAFE_NO_PAD.decode(&self.0).ok()?;
-        let id: [u8; 16] = bytes.get(..16)?.try_into().ok()?;
-        Some(GroupId::from_bytes(id))
-    }
-
-    /// What is stored.
-    pub fn hash(&self) -> TokenHash {
-        TokenHash(format!("{:x}", Sha256::digest(self.0.as_bytes())))
-    }
-
-    /// The token text, to show exactly once (or put in an email).
-    pub fn reveal(&self) -> &str {
-        &self.0
-    }
-}
 
 /// Where a member's data lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -101,19 +30,6 @@ impl Region {
         serde_json::from_value(serde_json::Value::String(raw.to_owned()))
             .map_err(|_| FieldError::new(field, "must be one of us-west, us-east, eu-central"))
     }
-}
-
-/// How a joiner arrived.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
-pub enum TokenKind {
-    /// The group's shared invite link.
-    Link,
-    /// A personal email invitation.
-    Invitation {
-        /// The address it was sent to.
-        email: EmailAddress,
-    },
 }
 
 /// What joining leads to.
@@ -214,10 +130,37 @@ pub struct Invitation {
     pub invited_by: AccountId,
 }
 
-/// Validity of invitations, in days.
-pub const INVITATION_DAYS: std::ops::RangeInclusive<i64> = 1..=30;
-/// Default validity.
-pub const DEFAULT_INVITATION_DAYS: i64 = 7;
+/// How long an email invitation stays valid: whole days, 1 to 30.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvitationValidity(i64);
+
+impl InvitationValidity {
+    const DAYS: std::ops::RangeInclusive<i64> = 1..=30;
+
+    /// Seven days, when the admin does not say.
+    pub const DEFAULT: Self = Self(7);
+
+    /// The admin's choice, or the default.
+    pub fn parse(field: &str, days: Option<i64>) -> Result<Self, FieldError> {
+        match days {
+            None => Ok(Self::DEFAULT),
+            Some(d) if Self::DAYS.contains(&d) => Ok(Self(d)),
+            Some(_) => Err(FieldError::new(field, "must be between 1 and 30")),
+        }
+    }
+
+    /// What an earlier invitation was sent with (a resend keeps it), brought
+    /// into range.
+    pub fn of(invitation: &Invitation) -> Self {
+        let days = (invitation.expires_at - invitation.sent_at).whole_days();
+        Self(days.clamp(*Self::DAYS.start(), *Self::DAYS.end()))
+    }
+
+    /// As a duration.
+    pub fn duration(self) -> time::Duration {
+        time::Duration::days(self.0)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -225,8 +168,8 @@ mod tests {
 
     use super::*;
     use crate::model::{
-        AdminReportEmails, Approval, EmailCadence, EmailDomain, GroupName, JoinPolicy, NewGroup,
-        Product,
+        AdminReportEmails, Approval, EmailCadence, EmailDomain, GroupId, GroupName, JoinPolicy,
+        NewGroup, Product,
     };
 
     fn email(s: &str) -> EmailAddress {
@@ -257,27 +200,6 @@ mod tests {
             email("admin@initech.com"),
             OffsetDateTime::UNIX_EPOCH,
         )
-    }
-
-    #[test]
-    fn tokens_are_long_random_and_carry_their_group() {
-        let gid = GroupId::new();
-        let a = InviteToken::generate(&gid);
-        let b = InviteToken::generate(&gid);
-        assert_ne!(a, b);
-        assert!(
-            a.reveal().len() >= 64,
-            "≥ 256 random bits plus the group id"
-        );
-        let parsed = InviteToken::parse(a.reveal()).expect("parses");
-        assert_eq!(parsed.group_id(), Some(gid));
-        assert!(parsed.hash().matches(&a.hash()));
-        assert!(!a.hash().matches(&b.hash()));
-        assert!(!a.hash().as_str().contains(a.reveal()));
-        for bad in ["", "abc", "!!!!", &a.reveal()[1..]] {
-            assert!(InviteToken::parse(bad).is_none(), "{bad:?}");
-        }
-        assert_eq!(format!("{a:?}"), "InviteToken(..)", "never printed");
     }
 
     #[test]
@@ -354,6 +276,52 @@ mod tests {
                 "{case}"
             );
         }
+    }
+
+    #[test]
+    fn invitation_validity_is_one_to_thirty_days() {
+        let cases = [
+            (None, Some(7)),
+            (Some(1), Some(1)),
+            (Some(30), Some(30)),
+            (Some(0), None),
+            (Some(31), None),
+            (Some(-3), None),
+        ];
+        for (days, expected) in cases {
+            let parsed = InvitationValidity::parse("expiresInDays", days).ok();
+            assert_eq!(
+                parsed.map(|v| v.duration().whole_days()),
+                expected,
+                "{days:?}"
+            );
+        }
+        let sent = OffsetDateTime::UNIX_EPOCH;
+        let invitation = |days: i64| Invitation {
+            email: email("ana@initech.com"),
+            token_hash: None,
+            expires_at: sent + time::Duration::days(days),
+            sent_at: sent,
+            invited_by: AccountId::parse("a", "admin").expect("id"),
+        };
+        assert_eq!(
+            InvitationValidity::of(&invitation(12))
+                .duration()
+                .whole_days(),
+            12
+        );
+        assert_eq!(
+            InvitationValidity::of(&invitation(90))
+                .duration()
+                .whole_days(),
+            30
+        );
+        assert_eq!(
+            InvitationValidity::of(&invitation(0))
+                .duration()
+                .whole_days(),
+            1
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod group;
 mod ids;
 mod membership;
 mod name;
+mod token;
 
 pub use account::Account;
 pub use domain::EmailDomain;
@@ -15,11 +16,11 @@ pub use group::rfc3339;
 pub use group::{
     AdminEntry, AdminReportEmails, Approval, EmailCadence, Group, GroupChanges, GroupStatus,
     InviteLinkState, JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS, NewGroup,
-    Product, SsoProvider,
+    Product, SsoProvider, administered_by,
 };
 pub use ids::{AccountId, GroupId};
 pub use membership::{
-    DEFAULT_INVITATION_DAYS, INVITATION_DAYS, Invitation, InviteToken, JoinOutcome, Member,
-    MembershipRequest, Region, TokenHash, TokenKind, join_outcome,
+    Invitation, InvitationValidity, JoinOutcome, Member, MembershipRequest, Region, join_outcome,
 };
 pub use name::GroupName;
+pub use token::{InviteToken, TokenHash, TokenKind, TokenRecord};

@@ -6,22 +6,20 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use time::OffsetDateTime;
 
-use super::accounts::email_in_use;
-use super::tx::{Reason, TxError};
-use super::{IdempotentWrite, Item, Repository, Written, from_item, key_map, n, s, to_item};
+use super::accounts::Registration;
+use super::tx::{Expr, Guard, Refusal, Tx};
+use super::{IdempotentWrite, Item, Repository, Written, from_item, key_map, n, s};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
     AccountId, AdminEntry, EmailAddress, Group, GroupChanges, GroupId, GroupStatus, MAX_ADMINS,
-    rfc3339,
+    administered_by, rfc3339,
 };
+use crate::problem::ProblemKind;
 
 /// The link item behind the GSI that lists an account's groups.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -35,44 +33,48 @@ struct AdminLink {
     gsi1sk: String,
 }
 
-fn admin_link_put(repo: &Repository, gid: &GroupId, aid: &AccountId) -> Result<TransactWriteItem> {
-    let link = AdminLink {
+/// The link item that lists a group under its admin's account.
+fn admin_link(gid: &GroupId, aid: &AccountId) -> AdminLink {
+    AdminLink {
         group_id: *gid,
         account_id: aid.clone(),
         gsi1pk: keys::account_gsi_pk(aid),
         gsi1sk: keys::admin_of(gid),
-    };
-    let put = Put::builder()
-        .table_name(repo.table())
-        .set_item(Some(to_item(&keys::admin(gid, aid), "AdminLink", &link)?))
-        .build()
-        .map_err(Error::unexpected)?;
-    Ok(TransactWriteItem::builder().put(put).build())
+    }
 }
 
 /// Why a conditional write on a group failed, read from the group's old
 /// image: missing, not administered by `admin`, or dissolved. `Ok` hands the
 /// group back for the caller's own checks. An outsider learns exactly what a
 /// missing group would tell them.
-pub(super) fn group_refusal(old: Option<&Item>, admin: Option<&AccountId>) -> Result<Group> {
-    let Some(old) = old else {
-        return Err(Error::NotFound("group"));
+pub(super) fn explain_group(old: Option<Item>, admin: Option<&AccountId>) -> Result<Group> {
+    let group: Group = from_item(old.ok_or(Error::NotFound("group"))?)?;
+    let group = match admin {
+        Some(admin) => administered_by(Some(group), admin)?,
+        None => group,
     };
-    let group: Group = from_item(old.clone())?;
-    if admin.is_some_and(|a| !group.is_admin(a)) {
-        return Err(Error::NotFound("group"));
-    }
-    if group.status == GroupStatus::Dissolved {
-        return Err(Error::Conflict {
-            kind: "group-dissolved",
-            detail: "the group has been dissolved".into(),
-        });
-    }
+    group.ensure_active()?;
     Ok(group)
 }
 
-fn old_item(reasons: &[Reason], index: usize) -> Option<&Item> {
-    reasons.get(index).and_then(|r| r.old.as_ref())
+/// The group is active and `caller` administers it.
+pub(super) fn active_admin(caller: &AccountId) -> Expr {
+    Expr::new("attribute_exists(admins.#caller) AND #status = :active")
+        .name("#caller", caller.as_str())
+        .name("#status", "status")
+        .value(":active", s("active"))
+}
+
+/// The guard of an admin operation on an active group: refused as a
+/// missing group, or as dissolved.
+pub(super) fn admin_guard(caller: &AccountId) -> Guard<'_> {
+    Guard::new(
+        active_admin(caller),
+        Refusal::explain(move |old| match explain_group(old, Some(caller)) {
+            Err(refusal) => refusal,
+            Ok(_) => Error::unexpected("admin guard failed on an active group it admits"),
+        }),
+    )
 }
 
 impl Repository {
@@ -85,29 +87,22 @@ impl Repository {
         idem: Option<&IdempotentWrite>,
         now: OffsetDateTime,
     ) -> Result<Written> {
-        let put_group = Put::builder()
-            .table_name(self.table())
-            .set_item(Some(to_item(&keys::group(&group.id), "Group", group)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map_err(Error::unexpected)?;
-        let mut items = vec![
-            TransactWriteItem::builder().put(put_group).build(),
-            admin_link_put(self, &group.id, &creator.account_id)?,
-        ];
-        let account_items = self.register_account_items(creator, now)?;
-        let claim_index = (account_items.len() == 2).then_some(items.len() + 1);
-        items.extend(account_items);
-        match self.transact_idempotent(items, idem, now).await {
-            Ok(written) => Ok(written),
-            Err(TxError::Cancelled(reasons)) => {
-                if claim_index.is_some_and(|i| reasons.get(i).is_some_and(Reason::failed)) {
-                    return Err(email_in_use());
-                }
-                Err(TxError::Cancelled(reasons).into())
-            }
-            Err(e) => Err(e.into()),
-        }
+        let mut tx = Tx::new(self);
+        tx.create(
+            &keys::group(&group.id),
+            "Group",
+            group,
+            Refusal::always(|| Error::unexpected("a new group's id is already taken")),
+        )?;
+        tx.put(
+            &keys::admin(&group.id, &creator.account_id),
+            "AdminLink",
+            &admin_link(&group.id, &creator.account_id),
+            None,
+        )?;
+        self.add_registration(&mut tx, creator, Registration::Any, now)?;
+        tx.idempotent(idem, now);
+        tx.commit().await
     }
 
     /// A group by id. One consistent `GetItem`.
@@ -228,7 +223,7 @@ impl Repository {
             Ok(out) => from_item(out.attributes.unwrap_or_default()),
             Err(err) => match err.into_service_error() {
                 aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e) => {
-                    group_refusal(e.item(), Some(caller))?;
+                    explain_group(e.item().cloned(), Some(caller))?;
                     Err(Error::unexpected("group update condition failed for an active admin"))
                 }
                 other => Err(Error::unexpected(other)),
@@ -238,7 +233,6 @@ impl Repository {
 
     /// Makes `target` an admin if the caller administers the active group, the
     /// target is not one yet and the group has room. One `TransactWriteItems`.
-    #[allow(clippy::too_many_arguments)]
     pub async fn add_admin(
         &self,
         gid: &GroupId,
@@ -252,51 +246,47 @@ impl Repository {
             email: target_email.clone(),
             added_at: now,
         };
-        let update = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(key_map(&keys::group(gid))))
-            .update_expression(
-                "SET admins.#target = :entry, version = version + :one, updatedAt = :now",
-            )
-            .condition_expression(
-                "attribute_exists(admins.#caller) AND attribute_not_exists(admins.#target) \
-                 AND #status = :active AND size(admins) < :max",
-            )
-            .expression_attribute_names("#caller", caller.as_str())
-            .expression_attribute_names("#target", target.as_str())
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":entry", to_av(&entry)?)
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", s(rfc3339(now)))
-            .expression_attribute_values(":active", to_av(&GroupStatus::Active)?)
-            .expression_attribute_values(":max", n(MAX_ADMINS))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(Error::unexpected)?;
-        let items = vec![
-            TransactWriteItem::builder().update(update).build(),
-            admin_link_put(self, gid, target)?,
-        ];
-        match self.transact_idempotent(items, idem, now).await {
-            Ok(written) => Ok(written),
-            Err(TxError::Cancelled(reasons)) => {
-                let group = group_refusal(old_item(&reasons, 0), Some(caller))?;
-                if group.is_admin(target) {
-                    return Err(Error::Conflict {
-                        kind: "already-admin",
-                        detail: "that account is already an administrator of this group".into(),
-                    });
-                }
-                if group.admins.len() >= MAX_ADMINS {
-                    return Err(Error::LimitReached {
-                        kind: "admin-limit",
-                        detail: format!("a group can have at most {MAX_ADMINS} administrators"),
-                    });
-                }
-                Err(TxError::Cancelled(reasons).into())
-            }
-            Err(e) => Err(e.into()),
-        }
+        let mut tx = Tx::new(self);
+        tx.update(
+            &keys::group(gid),
+            Expr::new("SET admins.#target = :entry, version = version + :one, updatedAt = :now")
+                .value(":entry", to_av(&entry)?)
+                .value(":one", n(1))
+                .value(":now", s(rfc3339(now))),
+            Some(Guard::new(
+                active_admin(caller)
+                    .and("attribute_not_exists(admins.#target) AND size(admins) < :max")
+                    .name("#target", target.as_str())
+                    .value(":max", n(MAX_ADMINS)),
+                Refusal::explain(move |old| {
+                    let group = match explain_group(old, Some(caller)) {
+                        Ok(group) => group,
+                        Err(refusal) => return refusal,
+                    };
+                    if group.is_admin(target) {
+                        return Error::refused(
+                            ProblemKind::AlreadyAdmin,
+                            "that account is already an administrator of this group",
+                        );
+                    }
+                    if group.admins.len() >= MAX_ADMINS {
+                        return Error::refused(
+                            ProblemKind::AdminLimit,
+                            format!("a group can have at most {MAX_ADMINS} administrators"),
+                        );
+                    }
+                    Error::unexpected("admin addition refused for no known reason")
+                }),
+            )),
+        )?;
+        tx.put(
+            &keys::admin(gid, target),
+            "AdminLink",
+            &admin_link(gid, target),
+            None,
+        )?;
+        tx.idempotent(idem, now);
+        tx.commit().await
     }
 
     /// Removes `target`'s admin rights unless that would leave the group with
@@ -308,51 +298,36 @@ impl Repository {
         target: &AccountId,
         now: OffsetDateTime,
     ) -> Result<()> {
-        let update = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(key_map(&keys::group(gid))))
-            .update_expression(
-                "REMOVE admins.#target SET version = version + :one, updatedAt = :now",
-            )
-            .condition_expression(
-                "attribute_exists(admins.#caller) AND attribute_exists(admins.#target) \
-                 AND #status = :active AND size(admins) > :one",
-            )
-            .expression_attribute_names("#caller", caller.as_str())
-            .expression_attribute_names("#target", target.as_str())
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", s(rfc3339(now)))
-            .expression_attribute_values(":active", to_av(&GroupStatus::Active)?)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(Error::unexpected)?;
-        let delete = Delete::builder()
-            .table_name(self.table())
-            .set_key(Some(key_map(&keys::admin(gid, target))))
-            .build()
-            .map_err(Error::unexpected)?;
-        let items = vec![
-            TransactWriteItem::builder().update(update).build(),
-            TransactWriteItem::builder().delete(delete).build(),
-        ];
-        match self.transact(items).await {
-            Ok(()) => Ok(()),
-            Err(TxError::Cancelled(reasons)) => {
-                let group = group_refusal(old_item(&reasons, 0), Some(caller))?;
-                if !group.is_admin(target) {
-                    return Err(Error::NotFound("admin"));
-                }
-                if group.admins.len() <= 1 {
-                    return Err(Error::Conflict {
-                        kind: "last-admin",
-                        detail: "a group must keep at least one administrator".into(),
-                    });
-                }
-                Err(TxError::Cancelled(reasons).into())
-            }
-            Err(e) => Err(e.into()),
-        }
+        let mut tx = Tx::new(self);
+        tx.update(
+            &keys::group(gid),
+            Expr::new("REMOVE admins.#target SET version = version + :one, updatedAt = :now")
+                .value(":one", n(1))
+                .value(":now", s(rfc3339(now))),
+            Some(Guard::new(
+                active_admin(caller)
+                    .and("attribute_exists(admins.#target) AND size(admins) > :one")
+                    .name("#target", target.as_str()),
+                Refusal::explain(move |old| {
+                    let group = match explain_group(old, Some(caller)) {
+                        Ok(group) => group,
+                        Err(refusal) => return refusal,
+                    };
+                    if !group.is_admin(target) {
+                        return Error::NotFound("admin");
+                    }
+                    if group.admins.len() <= 1 {
+                        return Error::refused(
+                            ProblemKind::LastAdmin,
+                            "a group must keep at least one administrator",
+                        );
+                    }
+                    Error::unexpected("admin removal refused for no known reason")
+                }),
+            )),
+        )?;
+        tx.delete(&keys::admin(gid, target), None)?;
+        tx.commit().await.map(drop)
     }
 }
 

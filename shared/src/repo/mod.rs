@@ -5,9 +5,12 @@
 mod accounts;
 mod groups;
 mod idempotency;
-mod membership;
+mod invitations;
+mod invite_link;
+mod members;
 mod outbox;
 mod outbox_items;
+mod requests;
 mod tx;
 
 use std::collections::HashMap;
@@ -17,11 +20,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use idempotency::{IdempotentWrite, StoredResponse, Written};
-pub use membership::{AccountRef, NewInvitation, NewMembership, NewRequest, TokenRecord};
+pub use idempotency::{IdempotentWrite, Written};
+pub use invitations::NewInvitation;
+pub use members::{AccountRef, NewMembership};
+pub use requests::NewRequest;
 
 use crate::error::Error;
 use crate::keys::{self, Key};
+use crate::model::{Group, GroupId};
 
 /// A DynamoDB item as the SDK sees it.
 pub type Item = HashMap<String, AttributeValue>;
@@ -97,6 +103,54 @@ impl Repository {
                 .filter(|k| !k.keys.is_empty());
         }
         Ok(items)
+    }
+
+    /// The group and one item of its partition (member, request,
+    /// invitation) or its token, read together. One `BatchGetItem`.
+    pub async fn group_with<T: DeserializeOwned>(
+        &self,
+        gid: &GroupId,
+        other: &Key,
+    ) -> Result<(Option<Group>, Option<T>), Error> {
+        let group_key = keys::group(gid);
+        let (mut group, mut found) = (None, None);
+        for item in self.batch_get(&[group_key.clone(), other.clone()]).await? {
+            let is_group = item.get(keys::PK).and_then(|v| v.as_s().ok()) == Some(&group_key.pk)
+                && item.get(keys::SK).and_then(|v| v.as_s().ok()) == Some(&group_key.sk);
+            if is_group {
+                group = Some(from_item(item)?);
+            } else {
+                found = Some(from_item(item)?);
+            }
+        }
+        Ok((group, found))
+    }
+
+    /// Every item of a group's partition under a sort-key prefix. One
+    /// consistent `Query` per 1 MB page.
+    pub(crate) async fn list_prefix<T: DeserializeOwned>(
+        &self,
+        gid: &GroupId,
+        prefix: &str,
+    ) -> Result<Vec<T>, Error> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(keys::group_pk(gid)))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = pages.next().await {
+            out.push(from_item(
+                item.map_err(|e| Error::unexpected(e.into_service_error()))?,
+            )?);
+        }
+        Ok(out)
     }
 }
 

@@ -13,11 +13,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{Repository, from_item, key_map, s};
-use crate::delivery::StoredOutboxItem;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::model::rfc3339;
-use crate::outbox::OutboxItem;
+use crate::outbox::{OutboxItem, StoredOutboxItem};
 
 /// Delivery marks the sender adds to an item.
 #[derive(Deserialize)]

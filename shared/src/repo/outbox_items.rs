@@ -2,6 +2,7 @@
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
+use super::tx::{Refusal, Tx};
 use super::{Repository, n, to_item};
 use crate::error::{Error, Result};
 use crate::keys;
@@ -9,7 +10,7 @@ use crate::outbox::{OutboxItem, RETENTION};
 
 impl Repository {
     /// A `Put` of an outbox item, for the transaction of the change that causes it.
-    pub(crate) fn outbox_put(&self, item: &OutboxItem) -> Result<TransactWriteItem> {
+    pub(super) fn outbox_put(&self, item: &OutboxItem) -> Result<TransactWriteItem> {
         let mut attrs = to_item(&keys::outbox(&item.id), "Outbox", item)?;
         attrs.insert(
             keys::EXPIRES_AT.to_owned(),
@@ -22,5 +23,18 @@ impl Repository {
             .build()
             .map_err(Error::unexpected)?;
         Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Adds the outbox items a change causes to that change's transaction.
+    pub(super) fn add_outbox(&self, tx: &mut Tx<'_>, items: &[OutboxItem]) -> Result<()> {
+        for item in items {
+            tx.push(
+                self.outbox_put(item)?,
+                Some(Refusal::always(|| {
+                    Error::unexpected("an outbox item's id is already taken")
+                })),
+            );
+        }
+        Ok(())
     }
 }

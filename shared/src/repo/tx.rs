@@ -1,51 +1,325 @@
-//! `TransactWriteItems` with precise failure reporting: which item's condition
-//! failed (with its old image where asked), and retries of `TransactionConflict`.
+//! `TransactWriteItems` built from labelled items. Each condition carries
+//! the refusal it stands for, so a cancelled transaction is explained by
+//! looking at which items failed, never by counting positions. A write's
+//! idempotency record joins the same transaction, and a retry of a key
+//! already used is answered before any refusal.
+//!
+//! When several conditions fail at once (a spent token in a full group),
+//! the item added first explains: operations add their most specific guard
+//! first.
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::TransactWriteItem;
-
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{IdempotentWrite, Item, Repository, Written};
-use crate::error::Error;
+use super::{IdempotentWrite, Item, Repository, Written, key_map, to_item};
+use crate::error::{Error, Result};
+use crate::keys::Key;
+
+/// What a failed condition means.
+pub(crate) enum Refusal<'a> {
+    /// The whole write is refused; explained from the item as it was
+    /// (`None` when it did not exist).
+    Explain(Box<dyn FnOnce(Option<Item>) -> Error + Send + 'a>),
+    /// Only entry `n` of a batch is refused: the caller may drop it and
+    /// write the rest.
+    Entry(usize),
+}
+
+impl<'a> Refusal<'a> {
+    /// A refusal explained from the failed item's old image.
+    pub fn explain(explain: impl FnOnce(Option<Item>) -> Error + Send + 'a) -> Self {
+        Self::Explain(Box::new(explain))
+    }
+
+    /// A refusal that needs no image to explain.
+    pub fn always(refusal: impl FnOnce() -> Error + Send + 'a) -> Self {
+        Self::explain(move |_| refusal())
+    }
+}
+
+/// An expression with its attribute names and values.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Expr {
+    text: String,
+    names: Vec<(String, String)>,
+    values: Vec<(String, AttributeValue)>,
+}
+
+impl Expr {
+    /// An expression such as `SET a = :a` or `attribute_not_exists(PK)`.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a clause: `self AND clause`.
+    pub fn and(mut self, clause: &str) -> Self {
+        self.text.push_str(" AND ");
+        self.text.push_str(clause);
+        self
+    }
+
+    /// Binds `#placeholder` to an attribute name.
+    pub fn name(mut self, placeholder: &str, attribute: impl Into<String>) -> Self {
+        self.names.push((placeholder.to_owned(), attribute.into()));
+        self
+    }
+
+    /// Binds `:placeholder` to a value.
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.push((placeholder.to_owned(), value));
+        self
+    }
+}
+
+/// A condition and the refusal it stands for.
+pub(crate) struct Guard<'a> {
+    condition: Expr,
+    refusal: Refusal<'a>,
+}
+
+impl<'a> Guard<'a> {
+    /// `condition` must hold, else the write is refused with `refusal`.
+    pub fn new(condition: Expr, refusal: Refusal<'a>) -> Self {
+        Self { condition, refusal }
+    }
+}
+
+/// Binds an [`Expr`]'s names and values on any item builder (the SDK's
+/// four builders share these methods but no trait).
+macro_rules! bind {
+    ($builder:expr, $expr:expr) => {{
+        let mut b = $builder;
+        for (k, v) in $expr.names {
+            b = b.expression_attribute_names(k, v);
+        }
+        for (k, v) in $expr.values {
+            b = b.expression_attribute_values(k, v);
+        }
+        b
+    }};
+}
+
+/// Sets an optional guard's condition on any item builder, asking for the
+/// old image on failure; yields the builder and the guard's refusal.
+macro_rules! guarded {
+    ($builder:expr, $guard:expr) => {
+        match $guard {
+            Some(Guard { condition, refusal }) => {
+                let b = $builder
+                    .condition_expression(condition.text.clone())
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    );
+                (bind!(b, condition), Some(refusal))
+            }
+            None => ($builder, None),
+        }
+    };
+}
+
+/// One transaction under construction.
+pub(crate) struct Tx<'a> {
+    repo: &'a Repository,
+    items: Vec<TransactWriteItem>,
+    refusals: Vec<Option<Refusal<'a>>>,
+    idempotency: Option<(&'a IdempotentWrite, OffsetDateTime)>,
+}
 
 /// Why a transaction did not commit.
-#[derive(Debug)]
-pub(crate) enum TxError {
-    /// One or more conditions failed; `reasons[i]` belongs to item `i`.
+pub(crate) enum Cancelled {
+    /// The write is refused (or failed).
+    Refused(Error),
+    /// Only these batch entries were refused (see [`Refusal::Entry`]).
+    Entries(Vec<usize>),
+}
+
+impl<'a> Tx<'a> {
+    /// An empty transaction on `repo`'s table.
+    pub fn new(repo: &'a Repository) -> Self {
+        Self {
+            repo,
+            items: Vec::new(),
+            refusals: Vec::new(),
+            idempotency: None,
+        }
+    }
+
+    /// Records the write's idempotency key in the same transaction: a key
+    /// already used for this request replays its first reply.
+    pub fn idempotent(&mut self, record: Option<&'a IdempotentWrite>, now: OffsetDateTime) {
+        self.idempotency = record.map(|r| (r, now));
+    }
+
+    /// Adds a built item; `refusal` must be given when it has a condition.
+    pub fn push(&mut self, item: TransactWriteItem, refusal: Option<Refusal<'a>>) {
+        self.items.push(item);
+        self.refusals.push(refusal);
+    }
+
+    /// A condition on an item the write does not change.
+    pub fn check(&mut self, key: &Key, guard: Guard<'a>) -> Result<()> {
+        let b = ConditionCheck::builder()
+            .table_name(self.repo.table())
+            .set_key(Some(key_map(key)));
+        let (b, refusal) = guarded!(b, Some(guard));
+        let check = b.build().map_err(Error::unexpected)?;
+        self.push(
+            TransactWriteItem::builder().condition_check(check).build(),
+            refusal,
+        );
+        Ok(())
+    }
+
+    /// Puts `value` as the `entity` item at `key`.
+    pub fn put<T: Serialize>(
+        &mut self,
+        key: &Key,
+        entity: &str,
+        value: &T,
+        guard: Option<Guard<'a>>,
+    ) -> Result<()> {
+        self.put_item(to_item(key, entity, value)?, guard)
+    }
+
+    /// Creates `value` as the `entity` item at `key`, refused with
+    /// `refusal` when an item is already there.
+    pub fn create<T: Serialize>(
+        &mut self,
+        key: &Key,
+        entity: &str,
+        value: &T,
+        refusal: Refusal<'a>,
+    ) -> Result<()> {
+        let absent = Guard::new(Expr::new("attribute_not_exists(PK)"), refusal);
+        self.put(key, entity, value, Some(absent))
+    }
+
+    /// Puts a whole item (key and entity included).
+    pub fn put_item(&mut self, item: Item, guard: Option<Guard<'a>>) -> Result<()> {
+        let b = Put::builder()
+            .table_name(self.repo.table())
+            .set_item(Some(item));
+        let (b, refusal) = guarded!(b, guard);
+        let put = b.build().map_err(Error::unexpected)?;
+        self.push(TransactWriteItem::builder().put(put).build(), refusal);
+        Ok(())
+    }
+
+    /// Deletes the item at `key`.
+    pub fn delete(&mut self, key: &Key, guard: Option<Guard<'a>>) -> Result<()> {
+        let b = Delete::builder()
+            .table_name(self.repo.table())
+            .set_key(Some(key_map(key)));
+        let (b, refusal) = guarded!(b, guard);
+        let delete = b.build().map_err(Error::unexpected)?;
+        self.push(TransactWriteItem::builder().delete(delete).build(), refusal);
+        Ok(())
+    }
+
+    /// Applies `change` (an update expression) to the item at `key`.
+    pub fn update(&mut self, key: &Key, change: Expr, guard: Option<Guard<'a>>) -> Result<()> {
+        let b = Update::builder()
+            .table_name(self.repo.table())
+            .set_key(Some(key_map(key)))
+            .update_expression(change.text);
+        let b = bind!(b, change);
+        let (b, refusal) = guarded!(b, guard);
+        let update = b.build().map_err(Error::unexpected)?;
+        self.push(TransactWriteItem::builder().update(update).build(), refusal);
+        Ok(())
+    }
+
+    /// Commits: `Fresh` when written now, `Replayed` when the idempotency
+    /// key was already used for this request, else the refusal of the first
+    /// item (in the order added) whose condition failed. One
+    /// `TransactWriteItems` (more only on `TransactionConflict`).
+    pub async fn commit(self) -> Result<Written> {
+        match self.commit_batch().await {
+            Ok(written) => Ok(written),
+            Err(Cancelled::Refused(error)) => Err(error),
+            Err(Cancelled::Entries(entries)) => Err(Error::unexpected(format!(
+                "batch entries {entries:?} refused outside a batch write"
+            ))),
+        }
+    }
+
+    /// [`Tx::commit`] for a batch whose entries may be refused alone.
+    pub async fn commit_batch(self) -> Result<Written, Cancelled> {
+        let Tx {
+            repo,
+            mut items,
+            refusals,
+            idempotency,
+        } = self;
+        let idempotency_index = items.len();
+        if let Some((record, now)) = idempotency {
+            items.push(record.put(repo, now).map_err(Cancelled::Refused)?);
+        }
+        let reasons = match repo.transact(items).await {
+            Ok(()) => return Ok(Written::Fresh),
+            Err(TxError::Failed(error)) => return Err(Cancelled::Refused(error)),
+            Err(TxError::Cancelled(reasons)) => reasons,
+        };
+        if let Some((record, _)) = idempotency
+            && let Some(reason) = reasons.get(idempotency_index).filter(|r| r.failed())
+        {
+            return record
+                .replay(reason.old.clone())
+                .map_err(Cancelled::Refused);
+        }
+        let codes: Vec<String> = reasons.iter().map(|r| r.code.clone()).collect();
+        let mut entries = Vec::new();
+        for (reason, refusal) in reasons.into_iter().zip(refusals) {
+            if !reason.failed() {
+                continue;
+            }
+            match refusal {
+                Some(Refusal::Explain(explain)) => {
+                    return Err(Cancelled::Refused(explain(reason.old)));
+                }
+                Some(Refusal::Entry(n)) => entries.push(n),
+                None => {}
+            }
+        }
+        if entries.is_empty() {
+            return Err(Cancelled::Refused(Error::unexpected(format!(
+                "transaction cancelled: {codes:?}"
+            ))));
+        }
+        Err(Cancelled::Entries(entries))
+    }
+}
+
+/// Why `TransactWriteItems` did not commit.
+enum TxError {
+    /// Cancelled; `reasons[i]` belongs to item `i`.
     Cancelled(Vec<Reason>),
     /// Anything else.
     Failed(Error),
 }
 
 /// The outcome for one item of a cancelled transaction.
-#[derive(Debug, Default)]
-pub(crate) struct Reason {
+struct Reason {
     /// `ConditionalCheckFailed`, `None`, `TransactionConflict`, ...
-    pub code: String,
-    /// The item as it was, when `ReturnValuesOnConditionCheckFailure = ALL_OLD`.
-    pub old: Option<Item>,
+    code: String,
+    /// The item as it was, when the item asked for `ALL_OLD`.
+    old: Option<Item>,
 }
 
 impl Reason {
-    /// True when this item's condition failed.
-    pub fn failed(&self) -> bool {
+    fn failed(&self) -> bool {
         self.code == "ConditionalCheckFailed"
-    }
-}
-
-impl From<TxError> for Error {
-    fn from(e: TxError) -> Self {
-        match e {
-            TxError::Cancelled(reasons) => Error::unexpected(format!(
-                "transaction cancelled: {:?}",
-                reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>()
-            )),
-            TxError::Failed(e) => e,
-        }
     }
 }
 
@@ -55,7 +329,7 @@ const CONFLICT_ATTEMPTS: u32 = 4;
 impl Repository {
     /// One `TransactWriteItems` round trip (more only when DynamoDB reports a
     /// `TransactionConflict`, retried with backoff).
-    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -69,10 +343,7 @@ impl Repository {
                 Ok(_) => return Ok(()),
                 Err(err) => err,
             };
-            let reasons = match cancellation_reasons(err) {
-                Ok(reasons) => reasons,
-                Err(other) => return Err(TxError::Failed(other)),
-            };
+            let reasons = cancellation_reasons(err).map_err(TxError::Failed)?;
             let conflicted = reasons.iter().any(|r| r.code == "TransactionConflict");
             let failed = reasons.iter().any(Reason::failed);
             if conflicted && !failed && attempt < CONFLICT_ATTEMPTS {
@@ -81,34 +352,6 @@ impl Repository {
                 continue;
             }
             return Err(TxError::Cancelled(reasons));
-        }
-    }
-}
-
-impl Repository {
-    /// [`Repository::transact`] with the write's idempotency record appended:
-    /// a live record with the same fingerprint replays the stored reply, one
-    /// with another fingerprint is refused; other cancellations are returned
-    /// for the caller to explain. One `TransactWriteItems`.
-    pub(crate) async fn transact_idempotent(
-        &self,
-        mut items: Vec<TransactWriteItem>,
-        idem: Option<&IdempotentWrite>,
-        now: OffsetDateTime,
-    ) -> Result<Written, TxError> {
-        let idem_index = items.len();
-        if let Some(i) = idem {
-            items.push(i.put(self, now).map_err(TxError::Failed)?);
-        }
-        match self.transact(items).await {
-            Ok(()) => Ok(Written::Fresh),
-            Err(TxError::Cancelled(reasons)) => {
-                match idem.and_then(|i| i.outcome(reasons.get(idem_index))) {
-                    Some(outcome) => outcome.map_err(TxError::Failed),
-                    None => Err(TxError::Cancelled(reasons)),
-                }
-            }
-            Err(e) => Err(e),
         }
     }
 }

@@ -1,13 +1,14 @@
 //! Creating and administering groups.
 
-use super::{settle, stored};
+use super::idempotency::write_once;
 use crate::api::{AdminView, GroupView};
 use crate::deps::Deps;
 use crate::error::{Error, Result};
-use crate::http::IdempotencyRequest;
 use crate::identity::Caller;
-use crate::model::{AccountId, EmailAddress, Group, GroupChanges, GroupId, NewGroup};
-use crate::repo::StoredResponse;
+use crate::model::{
+    AccountId, EmailAddress, Group, GroupChanges, GroupId, NewGroup, administered_by,
+};
+use crate::reply::{IdempotencyRequest, Reply};
 
 /// Creates a group with the caller as its first admin. Only a verified email
 /// may create one (the product's "Verify Email" step). Replies 201 with the group.
@@ -16,7 +17,7 @@ pub async fn create_group(
     caller: &Caller,
     new: NewGroup,
     idem: Option<IdempotencyRequest>,
-) -> Result<StoredResponse> {
+) -> Result<Reply> {
     if !caller.email_verified {
         return Err(Error::Forbidden(
             "verify your email address before creating a group".into(),
@@ -29,21 +30,18 @@ pub async fn create_group(
         caller.email.clone(),
         now,
     );
-    let reply = stored(201, &GroupView::from(&group))?;
-    let idem = idem.map(|i| i.with_response(&reply));
-    let written = deps
-        .repo
-        .create_group(&group, caller, idem.as_ref(), now)
-        .await?;
-    Ok(settle(written, reply))
+    let reply = Reply::json(201, &GroupView::from(&group))?;
+    write_once(idem.as_ref(), reply, |record| async move {
+        deps.repo
+            .create_group(&group, caller, record.as_ref(), now)
+            .await
+    })
+    .await
 }
 
 /// The group if the caller administers it; otherwise the same 404 as a missing group.
 pub async fn get_group(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<Group> {
-    match deps.repo.get_group(gid).await? {
-        Some(group) if group.is_admin(&caller.account_id) => Ok(group),
-        _ => Err(Error::NotFound("group")),
-    }
+    administered_by(deps.repo.get_group(gid).await?, &caller.account_id)
 }
 
 /// The groups the caller administers.
@@ -71,7 +69,7 @@ pub async fn add_admin(
     gid: &GroupId,
     email: &EmailAddress,
     idem: Option<IdempotencyRequest>,
-) -> Result<StoredResponse> {
+) -> Result<Reply> {
     let target = deps.repo.account_id_by_email(email).await?.ok_or_else(|| {
         Error::invalid(
             "email",
@@ -84,13 +82,20 @@ pub async fn add_admin(
         email: email.clone(),
         added_at: now,
     };
-    let reply = stored(201, &view)?;
-    let idem = idem.map(|i| i.with_response(&reply));
-    let written = deps
-        .repo
-        .add_admin(gid, &caller.account_id, &target, email, idem.as_ref(), now)
-        .await?;
-    Ok(settle(written, reply))
+    let reply = Reply::json(201, &view)?;
+    write_once(idem.as_ref(), reply, |record| async move {
+        deps.repo
+            .add_admin(
+                gid,
+                &caller.account_id,
+                &target,
+                email,
+                record.as_ref(),
+                now,
+            )
+            .await
+    })
+    .await
 }
 
 /// Removes an admin (possibly the caller), never the last one.

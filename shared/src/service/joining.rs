@@ -1,0 +1,165 @@
+//! "Join a Group": what a token admits to (shown before signing in), the
+//! consents a group asks for, and the join itself, which makes a member or
+//! files a request by the group's policy.
+
+use time::OffsetDateTime;
+
+use super::announcements;
+use super::idempotency::{or_replay, write_once};
+use super::members::admit;
+use crate::api::{JoinRequest, JoinResult, PreviewView};
+use crate::deps::Deps;
+use crate::error::{Error, FieldError, Result, Validator};
+use crate::identity::Caller;
+use crate::keys;
+use crate::model::{
+    Approval, Group, InviteToken, JoinOutcome, Member, MembershipRequest, Region, TokenKind,
+    TokenRecord, join_outcome,
+};
+use crate::reply::{IdempotencyRequest, Reply};
+use crate::repo::{AccountRef, NewMembership, NewRequest};
+use crate::span;
+
+/// The group and token a presented token names, or the precise reason it
+/// is unusable (the same rules the join's write enforces).
+async fn resolve(deps: &Deps, raw: &str, now: OffsetDateTime) -> Result<(Group, TokenRecord)> {
+    let token = InviteToken::parse(raw).ok_or(Error::NotFound("invitation"))?;
+    let gid = token.group_id().ok_or(Error::NotFound("invitation"))?;
+    span::record_group(&gid);
+    let hash = token.hash();
+    let (group, record) = deps
+        .repo
+        .group_with::<TokenRecord>(&gid, &keys::token(&hash))
+        .await?;
+    let (Some(group), Some(record)) = (group, record) else {
+        return Err(Error::NotFound("invitation"));
+    };
+    if !record.token_hash.matches(&hash) || record.group_id != gid {
+        return Err(Error::NotFound("invitation"));
+    }
+    record.ensure_usable(now)?;
+    group.ensure_active()?;
+    Ok((group, record))
+}
+
+/// What a joiner will accept, shown before they sign in. The outcome assumes
+/// a verified address (an invitation's own address for email invitations).
+pub async fn preview(deps: &Deps, raw: &str) -> Result<PreviewView> {
+    let (group, record) = resolve(deps, raw, deps.clock.now()).await?;
+    let invited_email = match &record.via {
+        TokenKind::Invitation { email } => Some(email.clone()),
+        TokenKind::Link => None,
+    };
+    let outcome = match &invited_email {
+        Some(email) => join_outcome(&group, &record.via, email, true),
+        None if group.join_policy.approval == Approval::AutoApproveAll => JoinOutcome::Join,
+        None => JoinOutcome::Request,
+    };
+    Ok(PreviewView {
+        group_name: group.name,
+        managed: group.managed,
+        requires_version_history: group.version_history_30_days,
+        regions: Region::ALL.to_vec(),
+        outcome,
+        invited_email,
+    })
+}
+
+/// The consents `group` asks of a joiner.
+pub(super) fn consents(group: &Group, managed: bool, version_history: bool) -> Result<()> {
+    let mut v = Validator::default();
+    if group.managed && !managed {
+        v.push(FieldError::new(
+            "acceptManagedAccess",
+            "this group is managed: its administrators can access your account, which you must accept to join",
+        ));
+    }
+    if group.version_history_30_days && !version_history {
+        v.push(FieldError::new(
+            "acceptVersionHistory",
+            "this group requires 30-day version history",
+        ));
+    }
+    v.finish()
+}
+
+/// Joins (or requests to join) with a link or invitation token. Replies 201
+/// when joined, 202 when a request was filed.
+pub async fn join(
+    deps: &Deps,
+    caller: &Caller,
+    raw: &str,
+    request: &JoinRequest,
+    idem: Option<IdempotencyRequest>,
+) -> Result<Reply> {
+    let outcome = join_once(deps, caller, raw, request, idem.as_ref()).await;
+    or_replay(deps, idem.as_ref(), outcome).await
+}
+
+async fn join_once(
+    deps: &Deps,
+    caller: &Caller,
+    raw: &str,
+    request: &JoinRequest,
+    idem: Option<&IdempotencyRequest>,
+) -> Result<Reply> {
+    let region = crate::api::region(&request.region)?;
+    let now = deps.clock.now();
+    let (group, record) = resolve(deps, raw, now).await?;
+    consents(
+        &group,
+        request.accept_managed_access,
+        request.accept_version_history,
+    )?;
+    let spend = matches!(record.via, TokenKind::Invitation { .. }).then_some(&record);
+    let managed_access_accepted = group.managed && request.accept_managed_access;
+    match join_outcome(&group, &record.via, &caller.email, caller.email_verified) {
+        JoinOutcome::Join => {
+            let membership = NewMembership {
+                group_id: group.id,
+                member: Member {
+                    account_id: caller.account_id.clone(),
+                    email: caller.email.clone(),
+                    region,
+                    joined_at: now,
+                    managed_access_accepted,
+                    version_history_accepted: request.accept_version_history,
+                },
+                account: AccountRef::Caller(caller),
+                spend,
+                admin: None,
+                approves_request: false,
+                outbox: announcements::joined(&group, caller, now),
+            };
+            let reply = Reply::json(201, &JoinResult::joined(group.id))?;
+            admit(deps, membership, reply, idem, now).await
+        }
+        JoinOutcome::Request => {
+            let pending = MembershipRequest {
+                account_id: caller.account_id.clone(),
+                email: caller.email.clone(),
+                region,
+                requested_at: now,
+                managed_access_accepted,
+                version_history_accepted: request.accept_version_history,
+            };
+            let review = format!(
+                "{}/groups/{}/requests",
+                deps.settings.public_base_url, group.id
+            );
+            let outbox = announcements::requested(&group, caller, &review, now);
+            let reply = Reply::json(202, &JoinResult::requested(group.id))?;
+            write_once(idem, reply, |record| async move {
+                let new = NewRequest {
+                    group_id: group.id,
+                    request: &pending,
+                    caller,
+                    spend,
+                    outbox: &outbox,
+                };
+                deps.repo.create_request(&new, record.as_ref(), now).await
+            })
+            .await
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Members: the list admins see, "Add Myself to the Group", and "Remove a
+//! Group Member" (the member is told to add a payment method; their account
+//! stays).
+
+use super::announcements;
+use super::groups::get_group;
+use super::idempotency::write_once;
+use super::joining::consents;
+use crate::deps::Deps;
+use crate::error::{Error, Result};
+use crate::identity::Caller;
+use crate::keys;
+use crate::model::{AccountId, GroupId, Member, Region, administered_by};
+use crate::reply::{IdempotencyRequest, Reply};
+use crate::repo::{AccountRef, NewMembership};
+
+/// A page of members.
+pub async fn list_members(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    limit: i32,
+    after: Option<&AccountId>,
+) -> Result<(Vec<Member>, Option<AccountId>)> {
+    get_group(deps, caller, gid).await?;
+    deps.repo
+        .list_members(gid, limit.clamp(1, 1000), after)
+        .await
+}
+
+/// An admin joins their own group without a token (same limits).
+pub async fn add_myself(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    region: Region,
+    version_history: bool,
+    idem: Option<IdempotencyRequest>,
+) -> Result<Reply> {
+    let group = get_group(deps, caller, gid).await?;
+    consents(&group, true, version_history)?;
+    let now = deps.clock.now();
+    let member = Member {
+        account_id: caller.account_id.clone(),
+        email: caller.email.clone(),
+        region,
+        joined_at: now,
+        managed_access_accepted: group.managed,
+        version_history_accepted: version_history,
+    };
+    let reply = Reply::json(201, &member)?;
+    let membership = NewMembership {
+        group_id: *gid,
+        member,
+        account: AccountRef::Caller(caller),
+        spend: None,
+        admin: Some(&caller.account_id),
+        approves_request: false,
+        outbox: announcements::added_myself(gid, caller, now),
+    };
+    admit(deps, membership, reply, idem.as_ref(), now).await
+}
+
+/// Writes a new membership (join, approval or "add myself") under the
+/// deployment's member limit, answering with `reply`, or with the first
+/// reply on a replay.
+pub(super) async fn admit(
+    deps: &Deps,
+    membership: NewMembership<'_>,
+    reply: Reply,
+    idem: Option<&IdempotencyRequest>,
+    now: time::OffsetDateTime,
+) -> Result<Reply> {
+    let max_members = deps.settings.max_members;
+    write_once(idem, reply, |record| async move {
+        deps.repo
+            .create_membership(&membership, max_members, record.as_ref(), now)
+            .await
+    })
+    .await
+}
+
+/// Removes a member; they are emailed that they must add a payment method.
+/// Their account stays.
+pub async fn remove_member(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    aid: &AccountId,
+) -> Result<()> {
+    let (group, member) = deps
+        .repo
+        .group_with::<Member>(gid, &keys::member(gid, aid))
+        .await?;
+    let group = administered_by(group, &caller.account_id)?;
+    let member = member.ok_or(Error::NotFound("member"))?;
+    let now = deps.clock.now();
+    let outbox = announcements::removed(&group, &member, &caller.account_id, now);
+    deps.repo
+        .remove_member(gid, &caller.account_id, aid, &outbox, now)
+        .await
+}

@@ -1,0 +1,97 @@
+//! "Invite & Approve", the approving half: the Requesting Membership list
+//! and its decisions; the requester is emailed either way.
+
+use super::announcements;
+use super::groups::get_group;
+use super::idempotency::{or_replay, write_once};
+use super::members::admit;
+use crate::deps::Deps;
+use crate::error::{Error, Result};
+use crate::identity::Caller;
+use crate::keys;
+use crate::model::{AccountId, Group, GroupId, MembershipRequest, administered_by};
+use crate::reply::{IdempotencyRequest, Reply};
+use crate::repo::{AccountRef, NewMembership};
+
+/// Pending requests.
+pub async fn list_requests(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+) -> Result<Vec<MembershipRequest>> {
+    get_group(deps, caller, gid).await?;
+    deps.repo.list_requests(gid).await
+}
+
+/// The group (if the caller administers it) and the request of `aid`.
+async fn request_of(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    aid: &AccountId,
+) -> Result<(Group, MembershipRequest)> {
+    let (group, request) = deps
+        .repo
+        .group_with::<MembershipRequest>(gid, &keys::request(gid, aid))
+        .await?;
+    let group = administered_by(group, &caller.account_id)?;
+    Ok((group, request.ok_or(Error::NotFound("request"))?))
+}
+
+/// An admin's answer to a membership request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The requester becomes a member.
+    Approve,
+    /// The request is turned down.
+    Deny,
+}
+
+/// Decides a pending request, once: an approval is a membership (the same
+/// limits and transaction as a join) and replies 200 with the member; a
+/// denial replies 204. The requester is emailed either way.
+pub async fn decide(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    aid: &AccountId,
+    decision: Decision,
+    idem: Option<IdempotencyRequest>,
+) -> Result<Reply> {
+    let outcome = decide_once(deps, caller, gid, aid, decision, idem.as_ref()).await;
+    or_replay(deps, idem.as_ref(), outcome).await
+}
+
+async fn decide_once(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    aid: &AccountId,
+    decision: Decision,
+    idem: Option<&IdempotencyRequest>,
+) -> Result<Reply> {
+    let (group, request) = request_of(deps, caller, gid, aid).await?;
+    let now = deps.clock.now();
+    let approved = decision == Decision::Approve;
+    let outbox = announcements::decided(&group, &request, &caller.account_id, approved, now);
+    if !approved {
+        return write_once(idem, Reply::no_content(), |record| async move {
+            deps.repo
+                .deny_request(gid, &caller.account_id, aid, &outbox, record.as_ref(), now)
+                .await
+        })
+        .await;
+    }
+    let member = request.approve(now);
+    let reply = Reply::json(200, &member)?;
+    let membership = NewMembership {
+        group_id: *gid,
+        member,
+        account: AccountRef::Existing(aid),
+        spend: None,
+        admin: Some(&caller.account_id),
+        approves_request: true,
+        outbox,
+    };
+    admit(deps, membership, reply, idem, now).await
+}
