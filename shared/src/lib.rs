@@ -1,15 +1,22 @@
 //! The Groups domain crate: model and rules as plain Rust, the one DynamoDB
 //! repository, the mail adapters and the HTTP glue every Lambda shares.
+//!
+//! Features keep each Lambda to what it uses: the HTTP functions need none;
+//! `delivery` adds the outbox sender and its SES v2, EventBridge and folder
+//! adapters; `eml` adds reading delivered messages back (tests, local run).
 
 pub mod api;
 pub mod clock;
+#[cfg(feature = "delivery")]
 pub mod delivery;
 pub mod deps;
 pub mod error;
+#[cfg(feature = "delivery")]
 pub mod events;
 pub mod http;
 pub mod identity;
 pub mod keys;
+#[cfg(feature = "delivery")]
 pub mod mail;
 pub mod model;
 pub mod notify;
@@ -19,6 +26,7 @@ pub mod reply;
 pub mod repo;
 pub mod service;
 pub mod span;
+#[cfg(feature = "delivery")]
 mod spool;
 
 pub use deps::Deps;

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::mail::EmailMessage;
 use crate::model::{AccountId, EmailAddress, GroupId};
 
 /// How long a delivered outbox item is kept (TTL) for tracing.
@@ -27,18 +26,6 @@ pub struct OutboxEmail {
     /// HTML body (removed once the email is settled).
     #[serde(default)]
     pub html: String,
-}
-
-impl From<&OutboxEmail> for EmailMessage {
-    fn from(e: &OutboxEmail) -> Self {
-        EmailMessage {
-            to: e.to.clone(),
-            subject: e.subject.clone(),
-            text: e.text.clone(),
-            html: e.html.clone(),
-            attachments: Vec::new(),
-        }
-    }
 }
 
 /// A membership change, published to EventBridge (source `groups.membership`,

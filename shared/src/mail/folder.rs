@@ -1,10 +1,11 @@
 //! The local adapter: every message becomes an `.eml` file in a folder, to
 //! open in a mail client or read back in tests.
 
+#[cfg(feature = "eml")]
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{EmailMessage, MailError, Mailer, ParsedEml, SentId};
+use super::{EmailMessage, MailError, Mailer, SentId};
 use crate::model::EmailAddress;
 
 /// Writes each message as `<time>-<uuid>.eml` (RFC 5322, the same MIME SES
@@ -17,6 +18,7 @@ pub struct FolderOutbox {
 }
 
 /// One message found in the outbox.
+#[cfg(feature = "eml")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
     /// The id [`Mailer::send`] returned for it (the file stem).
@@ -24,7 +26,7 @@ pub struct OutboxEntry {
     /// Where the `.eml` file is.
     pub path: PathBuf,
     /// Its decoded headers, bodies and attachments.
-    pub email: ParsedEml,
+    pub email: super::ParsedEml,
 }
 
 impl FolderOutbox {
@@ -43,12 +45,13 @@ impl FolderOutbox {
 
     /// Every message written so far, oldest first; empty if the folder does
     /// not exist yet. For tests and local inspection.
+    #[cfg(feature = "eml")]
     pub fn messages(&self) -> io::Result<Vec<OutboxEntry>> {
         crate::spool::files(&self.dir, "eml")?
             .into_iter()
             .map(|path| {
                 let raw = std::fs::read(&path)?;
-                let email = ParsedEml::parse(&raw).ok_or_else(|| {
+                let email = super::ParsedEml::parse(&raw).ok_or_else(|| {
                     io::Error::new(
                         io::ErrorKind::InvalidData,
                         format!("{} is not a MIME message", path.display()),

@@ -10,14 +10,20 @@
 //! [`MailError::is_retryable`] says whether the outbox sender should try again
 //! or hand the message to the dead-letter queue.
 
+#[cfg(feature = "eml")]
+mod eml;
 mod folder;
 mod message;
 mod ses;
 
 use std::fmt;
 
-pub use folder::{FolderOutbox, OutboxEntry};
-pub use message::{Attachment, EmailMessage, ParsedEml};
+#[cfg(feature = "eml")]
+pub use eml::ParsedEml;
+pub use folder::FolderOutbox;
+#[cfg(feature = "eml")]
+pub use folder::OutboxEntry;
+pub use message::{Attachment, EmailMessage};
 pub use ses::SesMailer;
 
 /// The boxed cause kept inside a [`MailError`], so the chain can be logged.
