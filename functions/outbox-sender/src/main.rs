@@ -25,7 +25,7 @@ async fn main() -> Result<(), Error> {
     let configuration_set = required_env("SES_CONFIGURATION_SET").ok();
     let bus = required_env("EVENT_BUS_NAME")?;
 
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = shared::deps::sdk_config().await;
     let sender = OutboxSender::new(
         Repository::new(aws_sdk_dynamodb::Client::new(&sdk), table),
         Arc::new(SesMailer::new(
