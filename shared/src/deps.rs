@@ -4,6 +4,15 @@
 
 use std::sync::Arc;
 
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+// Through the DynamoDB crate: aws-smithy-types is optional (feature `delivery`).
+use aws_sdk_dynamodb::config::ConfigBag;
+
 use crate::clock::{Clock, SystemClock};
 use crate::repo::Repository;
 
@@ -102,9 +111,9 @@ impl Deps {
 /// before) with one change, the HTTPS client's trusted roots.
 ///
 /// Why: the SDK's default client reads the system's root certificates when the
-/// first SDK client is created (a 220 KB bundle and ~150 files here), about
-/// 2.5 ms of a cold start whose floor is ~2 ms (`scripts/bench-coldstart`).
-/// This client trusts Mozilla's root certificates compiled into the binary
+/// first SDK client is created (a 220 KB bundle and ~150 files on the dev
+/// machine): with it get-me's init was 2.4x a hello-world floor, without it
+/// 1.3x (`scripts/bench-coldstart`). This client trusts Mozilla's root certificates compiled into the binary
 /// (`webpki-root-certs`: the set `webpki-roots` carries, as certificates), with
 /// nothing read from disk. TLS is otherwise the SDK's default: rustls with
 /// aws-lc, the same protocol versions and cipher suites, full certificate and
@@ -118,7 +127,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// The SDK's rustls (aws-lc) HTTPS client, trusting only the compiled-in roots.
-fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+fn https_client() -> SharedHttpClient {
     use aws_smithy_http_client::tls::{
         Provider, TlsContext, TrustStore, rustls_provider::CryptoMode,
     };
@@ -128,10 +137,42 @@ fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
         .with_trust_store(trust)
         .build()
         .expect("a TLS context with a trust store always builds");
-    aws_smithy_http_client::Builder::new()
+    let client = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::rustls(CryptoMode::AwsLc))
         .tls_context(tls)
-        .build_https()
+        .build_https();
+    SharedHttpClient::new(NoThrowawayConnector(client))
+}
+
+/// The SDK's HTTPS client without the TLS connector it builds and drops when an
+/// SDK client is created (`validate_base_client_config`, there so that native
+/// roots are read at init rather than on the first request). With compiled-in
+/// roots there is nothing to warm, and that build parses every root (~0.5 ms)
+/// only to throw the result away: the connector used for requests is built, as
+/// before, on first use and cached. Everything else is passed through.
+#[derive(Debug)]
+struct NoThrowawayConnector(SharedHttpClient);
+
+impl HttpClient for NoThrowawayConnector {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// Mozilla's root certificates as one PEM bundle, the only form the SDK's trust
@@ -169,15 +210,27 @@ mod tests {
         assert_eq!(parsed, webpki_root_certs::TLS_SERVER_ROOT_CERTS);
     }
 
-    #[test]
-    fn an_sdk_client_accepts_the_https_client() {
-        // Client creation builds the TLS connector (and panics on a trust
-        // store it cannot load), so this checks the roots end to end.
+    #[tokio::test]
+    async fn a_request_builds_the_tls_connector_from_the_compiled_in_roots() {
+        // The connector (which panics on a trust store it cannot load) is built
+        // on the first request; port 9 on loopback refuses the connection.
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url("https://127.0.0.1:9")
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+            .retry_config(aws_config::retry::RetryConfig::disabled())
             .http_client(https_client())
             .build();
-        let _client = aws_sdk_dynamodb::Client::from_conf(config);
+        let client = aws_sdk_dynamodb::Client::from_conf(config);
+        let err = client
+            .list_tables()
+            .send()
+            .await
+            .expect_err("nothing listens on 127.0.0.1:9");
+        assert!(
+            matches!(err, aws_sdk_dynamodb::error::SdkError::DispatchFailure(_)),
+            "expected a connection failure, got {err:?}"
+        );
     }
 }
