@@ -50,11 +50,39 @@ check("POST","/groups/{groupId}/members",f"/groups/{g}/members",a,{"region":"us-
 check("DELETE","/groups/{groupId}/members/{accountId}",f"/groups/{g}/members/{rq}",a)
 check("DELETE","/groups/{groupId}/invitations/{email}",f"/groups/{g}/invitations/x@contoso.com",a)
 check("DELETE","/groups/{groupId}/invite-link",f"/groups/{g}/invite-link",a)
+# computers, buckets, the Users/Computers view and billing (ann is now a member of g)
+ai=json.loads(check("GET","/me","/me",a))["id"]
+k={"name":"Ann's laptop","os":"macOS 15","clientVersion":"9.1.0","selectedBytes":10**9,"filesRemaining":3,"alerts":[{"kind":"lowDiskSpace","since":"2026-01-01T00:00:00Z","detail":"5 GB free"}]}
+check("PUT","/me/computers/{computerId}","/me/computers/laptop-1",a,k)
+check("PUT","/me/computers/{computerId}","/me/computers/laptop-1",a,{**k,"lastBackupAt":"2026-01-02T00:00:00Z"})
+check("PUT","/me/computers/{computerId}","/me/computers/desk_2",a,{**k,"alerts":[]})
+check("GET","/me/computers","/me/computers?limit=1",a)
+check("DELETE","/me/computers/{computerId}","/me/computers/desk_2",a)
+check("POST","/me/buckets","/me/buckets",a,{"name":"ann-photos"})
+check("POST","/me/buckets","/me/buckets",b,{"name":"Ann-Photos"})
+check("GET","/me/buckets","/me/buckets",a)
+check("DELETE","/me/buckets/{name}","/me/buckets/ann-photos",a)
+check("GET","/groups/{groupId}/synopsis",f"/groups/{g}/synopsis",a)
+check("GET","/groups/{groupId}/computers",f"/groups/{g}/computers?limit=1",a)
+check("GET","/groups/{groupId}/members/{accountId}/computers/{computerId}",f"/groups/{g}/members/{ai}/computers/laptop-1",a)
+check("GET","/groups/{groupId}/billing",f"/groups/{g}/billing",a)
+check("PUT","/groups/{groupId}/billing/payment-method",f"/groups/{g}/billing/payment-method",a,{"reference":"pm_1NxYz2AbC","last4":"4242"})
+check("GET","/groups/{groupId}/billing",f"/groups/{g}/billing",a)
 # errors
 check("POST","/groups","/groups",a,{"name":"","products":[],"managed":True})
 check("GET","/groups/{groupId}",f"/groups/{g}",tok("zed@else.org"))
 check("GET","/invitations/{token}","/invitations/nope")
 check("POST","/groups/{groupId}/requests/{accountId}/deny",f"/groups/{g}/requests/{rq}/deny",a)
+check("GET","/groups/{groupId}/computers",f"/groups/{g}/computers?nextToken=forged",a)
+check("DELETE","/me/computers/{computerId}","/me/computers/gone",a)
+check("PUT","/groups/{groupId}/billing/payment-method",f"/groups/{g}/billing/payment-method",a,{"reference":"4242424242424242","last4":"4242"})
+# dissolution last, on a group of its own: a wrong token, then the real confirmation
+d=json.loads(check("POST","/groups","/groups",b,{"name":"D","products":["b2"],"managed":False}))["id"]
+check("POST","/groups/{groupId}/dissolution",f"/groups/{d}/dissolution",b)
+check("POST","/groups/{groupId}/dissolution/confirm",f"/groups/{d}/dissolution/confirm",b,{"confirmationToken":"forged"})
+t=json.loads(check("POST","/groups/{groupId}/dissolution",f"/groups/{d}/dissolution",b))["confirmationToken"]
+check("POST","/groups/{groupId}/dissolution/confirm",f"/groups/{d}/dissolution/confirm",b,{"confirmationToken":t})
+check("POST","/groups/{groupId}/dissolution",f"/groups/{d}/dissolution",b)
 
 for f in failures:
     print("MISMATCH", f)

@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::events::{EventPublisher, PublishError};
+use crate::jobs::queue::JobQueue;
 use crate::keys;
 use crate::mail::{EmailMessage, MailError, Mailer};
 use crate::outbox::{OutboxItem, OutboxPayload};
@@ -141,8 +142,10 @@ impl DeliveryError {
             Self::Mail(e @ MailError::Unavailable(_)) => {
                 ("email transport unavailable", e.source())
             }
-            Self::Event(PublishError::Rejected(_)) => ("event rejected", None),
-            Self::Event(PublishError::Unavailable(_)) => ("event bus unavailable", None),
+            Self::Event(PublishError::Rejected(_)) => ("event or job rejected", None),
+            Self::Event(PublishError::Unavailable(_)) => {
+                ("event bus or job queue unavailable", None)
+            }
         };
         let code = source
             .and_then(|s| s.downcast_ref::<SendEmailError>())
@@ -161,6 +164,7 @@ pub struct OutboxSender {
     repo: Repository,
     mailer: Arc<dyn Mailer>,
     events: Arc<dyn EventPublisher>,
+    jobs: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
     backoff: Backoff,
     concurrency: usize,
@@ -172,12 +176,14 @@ impl OutboxSender {
         repo: Repository,
         mailer: Arc<dyn Mailer>,
         events: Arc<dyn EventPublisher>,
+        jobs: Arc<dyn JobQueue>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             repo,
             mailer,
             events,
+            jobs,
             clock,
             backoff: Backoff::default(),
             concurrency: 8,
@@ -296,6 +302,10 @@ impl OutboxSender {
                 self.events.publish(event).await?;
                 Ok(())
             }
+            OutboxPayload::Job(job) => {
+                self.jobs.enqueue(job).await?;
+                Ok(())
+            }
         }
     }
 
@@ -374,6 +384,7 @@ fn kind(payload: &OutboxPayload) -> &'static str {
     match payload {
         OutboxPayload::Email(_) => "email",
         OutboxPayload::Event(_) => "event",
+        OutboxPayload::Job(_) => "job",
     }
 }
 

@@ -39,6 +39,8 @@ pub struct Settings {
     pub invites_per_day: u32,
     /// Where invite links point, e.g. `https://groups.example.com`.
     pub public_base_url: String,
+    /// Prices for groups created from now on.
+    pub prices: crate::model::Prices,
 }
 
 impl Default for Settings {
@@ -47,12 +49,15 @@ impl Default for Settings {
             max_members: crate::model::MAX_MEMBERS,
             invites_per_day: 500,
             public_base_url: "http://127.0.0.1:3000".into(),
+            prices: crate::model::Prices::default(),
         }
     }
 }
 
 impl Settings {
-    /// Reads optional overrides: `MAX_MEMBERS_PER_GROUP`, `INVITES_PER_DAY`, `PUBLIC_BASE_URL`.
+    /// Reads optional overrides: `MAX_MEMBERS_PER_GROUP`, `INVITES_PER_DAY`,
+    /// `PUBLIC_BASE_URL`, and the prices `COMPUTER_MONTH_CENTS`,
+    /// `B2_TB_MONTH_CENTS`, `B2_FREE_GB`.
     pub fn from_env() -> Result<Self, MissingSetting> {
         let mut settings = Self::default();
         if let Ok(v) = std::env::var("MAX_MEMBERS_PER_GROUP") {
@@ -65,6 +70,21 @@ impl Settings {
         }
         if let Ok(v) = std::env::var("PUBLIC_BASE_URL") {
             settings.public_base_url = v.trim_end_matches('/').to_owned();
+        }
+        let number = |name: &'static str| -> Result<Option<u64>, MissingSetting> {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.parse::<u64>().map_err(|_| MissingSetting(name)))
+                .transpose()
+        };
+        if let Some(cents) = number("COMPUTER_MONTH_CENTS")? {
+            settings.prices.computer_month_cents = cents;
+        }
+        if let Some(cents) = number("B2_TB_MONTH_CENTS")? {
+            settings.prices.b2_tb_month_cents = cents;
+        }
+        if let Some(gb) = number("B2_FREE_GB")? {
+            settings.prices.b2_free_bytes = gb.saturating_mul(crate::model::GB);
         }
         Ok(settings)
     }

@@ -193,16 +193,7 @@ impl EventPublisher for FolderEvents {
             time: event.at,
             detail: event.clone(),
         };
-        let raw = serde_json::to_vec_pretty(&published)
-            .map_err(|e| PublishError::Rejected(Box::new(e)))?;
-        let (stem, _) = crate::spool::new_stem();
-        let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || {
-            crate::spool::write_atomically(&dir, &stem, "json", &raw)
-        })
-        .await
-        .map_err(|e| PublishError::Unavailable(Box::new(e)))?
-        .map_err(|e| PublishError::Unavailable(Box::new(e)))
+        crate::spool::write_json(&self.dir, &published).await
     }
 }
 
@@ -223,7 +214,7 @@ mod tests {
             change: MembershipChange::Joined,
             group_id: GroupId::parse("g", "0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f").expect("uuid"),
             account_id: Some(AccountId::parse("a", "acc-1").expect("id")),
-            email: EmailAddress::parse("e", "ana@example.com").expect("email"),
+            email: Some(EmailAddress::parse("e", "ana@example.com").expect("email")),
             actor: None,
             at: datetime!(2026-11-26 14:32:05 UTC),
         }

@@ -1,7 +1,7 @@
 //! Single-table key builders: the only place key shapes are spelled out
 //! (DESIGN §4; the access-pattern table is in `docs/access-patterns.md`).
 
-use crate::model::{AccountId, EmailAddress, GroupId, TokenHash};
+use crate::model::{AccountId, BucketName, ComputerId, EmailAddress, GroupId, TokenHash};
 
 /// Partition key attribute.
 pub const PK: &str = "PK";
@@ -76,6 +76,9 @@ pub const REQUEST_PREFIX: &str = "REQUEST#";
 /// Sort-key prefix of pending email invitations.
 pub const INVITE_PREFIX: &str = "INVITE#";
 
+/// Sorts after every member's sort key (`$` follows `#`), to bound a range.
+pub const MEMBERS_END: &str = "MEMBER$";
+
 /// A member of a group.
 pub fn member(gid: &GroupId, aid: &AccountId) -> Key {
     key(group_pk(gid), format!("{MEMBER_PREFIX}{aid}"))
@@ -104,6 +107,65 @@ pub fn invite_quota(gid: &GroupId, day: time::Date) -> Key {
 /// An outbox item (email or event) awaiting delivery.
 pub fn outbox(id: &uuid::Uuid) -> Key {
     key(format!("OUTBOX#{id}"), "OUTBOX")
+}
+
+/// Sort-key prefix of an account's computers.
+pub const COMPUTER_PREFIX: &str = "COMPUTER#";
+/// Sort-key prefix of an account's buckets.
+pub const BUCKET_PREFIX: &str = "BUCKET#";
+/// Sort-key prefix of dated usage records.
+pub const USAGE_PREFIX: &str = "USAGE#";
+
+/// A computer of an account.
+pub fn computer(aid: &AccountId, cid: &ComputerId) -> Key {
+    key(account_gsi_pk(aid), format!("{COMPUTER_PREFIX}{cid}"))
+}
+
+/// A B2 bucket of an account.
+pub fn bucket(aid: &AccountId, name: &BucketName) -> Key {
+    key(account_gsi_pk(aid), format!("{BUCKET_PREFIX}{name}"))
+}
+
+/// The claim that makes a bucket name unique across the service.
+pub fn bucket_name_claim(name: &BucketName) -> Key {
+    key(format!("BUCKETNAME#{}", name.claim_form()), "BUCKETNAME")
+}
+
+/// An account's usage on one day (what it stored, how many computers).
+pub fn account_usage(aid: &AccountId, day: time::Date) -> Key {
+    key(account_gsi_pk(aid), format!("{USAGE_PREFIX}{day}"))
+}
+
+/// A group's usage on one day: its members' totals, what billing reads.
+pub fn group_usage(gid: &GroupId, day: time::Date) -> Key {
+    key(group_pk(gid), format!("{USAGE_PREFIX}{day}"))
+}
+
+/// A group's counters for the Users/Computers synopsis (computers, alerts,
+/// bytes), apart from the group item so check-ins never contend with edits.
+pub fn group_stats(gid: &GroupId) -> Key {
+    key(group_pk(gid), "STATS")
+}
+
+/// A group's billing data: renewal day, prices in force, payment method.
+pub fn billing(gid: &GroupId) -> Key {
+    key(group_pk(gid), "BILLING")
+}
+
+/// A group's dissolution: the preview's token hash, then its progress.
+pub fn dissolution(gid: &GroupId) -> Key {
+    key(group_pk(gid), "DISSOLUTION")
+}
+
+/// GSI1 partition of the groups a schedule visits (a sparse index: only
+/// groups on that schedule carry it).
+pub fn schedule_gsi_pk(schedule: &str) -> String {
+    format!("SCHEDULE#{schedule}")
+}
+
+/// A group's entry on a schedule (its presence puts the group on it).
+pub fn schedule_entry(gid: &GroupId, schedule: &str) -> Key {
+    key(group_pk(gid), format!("SCHEDULE#{schedule}"))
 }
 
 /// A stored idempotent response, scoped to the caller so keys never collide across users.

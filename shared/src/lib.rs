@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod identity;
+pub mod jobs;
 pub mod keys;
 #[cfg(feature = "delivery")]
 pub mod mail;

@@ -40,8 +40,9 @@ pub struct MembershipEvent {
     /// The account concerned, when known (invitations name only an email).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<AccountId>,
-    /// The email concerned.
-    pub email: EmailAddress,
+    /// The email concerned; absent for a change of the whole group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailAddress>,
     /// Who caused it (an admin, or the member themselves).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<AccountId>,
@@ -62,8 +63,10 @@ pub enum MembershipChange {
     Joined,
     /// A request was denied.
     Denied,
-    /// A member was removed.
+    /// A member was removed (by an admin, or by the group's dissolution).
     Removed,
+    /// The group was dissolved.
+    Dissolved,
 }
 
 impl MembershipChange {
@@ -75,6 +78,7 @@ impl MembershipChange {
             Self::Joined => "MemberJoined",
             Self::Denied => "MembershipDenied",
             Self::Removed => "MemberRemoved",
+            Self::Dissolved => "GroupDissolved",
         }
     }
 }
@@ -87,6 +91,8 @@ pub enum OutboxPayload {
     Email(OutboxEmail),
     /// An event to publish to EventBridge.
     Event(MembershipEvent),
+    /// Long work for its kind's queue.
+    Job(crate::jobs::Job),
 }
 
 /// One outbox item as stored.
@@ -115,6 +121,11 @@ impl OutboxItem {
     /// An email item.
     pub fn email(email: OutboxEmail, now: OffsetDateTime) -> Self {
         Self::new(OutboxPayload::Email(email), now)
+    }
+
+    /// A job item.
+    pub fn job(job: crate::jobs::Job, now: OffsetDateTime) -> Self {
+        Self::new(OutboxPayload::Job(job), now)
     }
 
     /// An event item.

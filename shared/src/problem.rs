@@ -48,11 +48,25 @@ pub enum ProblemKind {
     AdminLimit,
     /// The group's daily invitation cap is reached.
     InviteLimit,
+    /// Something the request relied on changed while it ran; a retry reads again.
+    ConcurrentChange,
+    /// The account has as many computers as it may.
+    ComputerLimit,
+    /// The account has as many buckets as it may.
+    BucketLimit,
+    /// The bucket name is taken (names are unique across the service).
+    BucketNameTaken,
+    /// A bucket must be empty to be deleted.
+    BucketNotEmpty,
+    /// The dissolution was not previewed, or with another token.
+    DissolutionTokenInvalid,
+    /// The dissolution preview ran out of time.
+    DissolutionExpired,
 }
 
 impl ProblemKind {
     /// Every kind, for documentation and the contract test.
-    pub const ALL: [ProblemKind; 21] = [
+    pub const ALL: [ProblemKind; 28] = [
         Self::Validation,
         Self::Unauthenticated,
         Self::Forbidden,
@@ -74,6 +88,13 @@ impl ProblemKind {
         Self::LinkChanged,
         Self::AdminLimit,
         Self::InviteLimit,
+        Self::ConcurrentChange,
+        Self::ComputerLimit,
+        Self::BucketLimit,
+        Self::BucketNameTaken,
+        Self::BucketNotEmpty,
+        Self::DissolutionTokenInvalid,
+        Self::DissolutionExpired,
     ];
 
     /// The stable last segment of the type URI, e.g. `last-admin`.
@@ -100,6 +121,13 @@ impl ProblemKind {
             Self::LinkChanged => "link-changed",
             Self::AdminLimit => "admin-limit",
             Self::InviteLimit => "invite-limit",
+            Self::ConcurrentChange => "concurrent-change",
+            Self::ComputerLimit => "computer-limit",
+            Self::BucketLimit => "bucket-limit",
+            Self::BucketNameTaken => "bucket-name-taken",
+            Self::BucketNotEmpty => "bucket-not-empty",
+            Self::DissolutionTokenInvalid => "dissolution-token-invalid",
+            Self::DissolutionExpired => "dissolution-expired",
         }
     }
 
@@ -118,7 +146,7 @@ impl ProblemKind {
             Self::PayloadTooLarge => 413,
             Self::IdempotencyKeyReused => 422,
             Self::Internal => 500,
-            Self::InvitationExpired => 410,
+            Self::InvitationExpired | Self::DissolutionExpired => 410,
             Self::AdminLimit | Self::InviteLimit => 429,
             Self::GroupDissolved
             | Self::GroupFull
@@ -130,7 +158,13 @@ impl ProblemKind {
             | Self::EmailInUse
             | Self::InvitationUsed
             | Self::InvitationChanged
-            | Self::LinkChanged => 409,
+            | Self::LinkChanged
+            | Self::ConcurrentChange
+            | Self::ComputerLimit
+            | Self::BucketLimit
+            | Self::BucketNameTaken
+            | Self::BucketNotEmpty
+            | Self::DissolutionTokenInvalid => 409,
         }
     }
 

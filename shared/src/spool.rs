@@ -1,5 +1,5 @@
 //! A folder of files written whole and read back in order: the local
-//! stand-in for SES (`.eml`) and EventBridge (`.json`).
+//! stand-in for SES (`.eml`), EventBridge and SQS (`.json`).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,22 @@ pub(crate) fn write_atomically(
     let partial = dir.join(format!(".{stem}.partial"));
     std::fs::write(&partial, raw)?;
     std::fs::rename(&partial, dir.join(format!("{stem}.{extension}")))
+}
+
+/// Writes `value` as a new pretty JSON file in `dir`, off the async
+/// runtime's threads: what the folder stand-ins of EventBridge and SQS do.
+pub(crate) async fn write_json(
+    dir: &Path,
+    value: &impl serde::Serialize,
+) -> Result<(), crate::events::PublishError> {
+    use crate::events::PublishError;
+    let raw = serde_json::to_vec_pretty(value).map_err(|e| PublishError::Rejected(Box::new(e)))?;
+    let (stem, _) = new_stem();
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || write_atomically(&dir, &stem, "json", &raw))
+        .await
+        .map_err(|e| PublishError::Unavailable(Box::new(e)))?
+        .map_err(|e| PublishError::Unavailable(Box::new(e)))
 }
 
 /// The files with `extension` in `dir`, oldest first; none if the folder does not exist yet.

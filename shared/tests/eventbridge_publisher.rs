@@ -90,7 +90,7 @@ async fn published_membership_events_reach_a_rule_subscriber_with_the_documented
         change: MembershipChange::Joined,
         group_id: GroupId::new(),
         account_id: Some(AccountId::parse("a", "acc-1").expect("id")),
-        email: EmailAddress::parse("e", "nora@contoso.com").expect("email"),
+        email: Some(EmailAddress::parse("e", "nora@contoso.com").expect("email")),
         actor: None,
         at: time::OffsetDateTime::now_utc()
             .replace_nanosecond(0)

@@ -85,6 +85,9 @@ impl Harness {
             self.repo.clone(),
             mailer,
             events,
+            Arc::new(shared::jobs::queue::FolderJobs::new(
+                self.dir.path().join("jobs"),
+            )),
             Arc::new(self.clock.clone()),
         )
         .with_backoff(Backoff::immediate(3))
@@ -308,7 +311,7 @@ async fn events_are_published_with_their_documented_detail_type() {
         change,
         group_id: GroupId::parse("g", "0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f").expect("uuid"),
         account_id: Some(AccountId::parse("a", "acc-1").expect("id")),
-        email: address("ana@example.com"),
+        email: Some(address("ana@example.com")),
         actor: Some(AccountId::parse("a", "admin-1").expect("id")),
         at: now,
     };

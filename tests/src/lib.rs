@@ -10,6 +10,8 @@ use shared::Deps;
 use shared::clock::FixedClock;
 use shared::delivery::{Backoff, OutboxSender};
 use shared::events::{FolderEvents, PublishedEvent};
+use shared::jobs::queue::FolderJobs;
+use shared::jobs::{Budget, Job, runner};
 use shared::mail::{FolderOutbox, ParsedEml};
 use shared::model::EmailAddress;
 use shared::repo::Repository;
@@ -30,8 +32,9 @@ pub struct TestApp {
     pub clock: FixedClock,
     /// The stand-ins (kept alive for the test).
     pub standins: StandIns,
-    /// The table's stream, read as the outbox sender's event source would.
-    stream: tokio::sync::Mutex<StreamReader>,
+    /// The table's stream, read as the outbox sender's event source would
+    /// (none for [`spawn_app_without_stream`]).
+    stream: Option<tokio::sync::Mutex<StreamReader>>,
     /// Where delivered emails (`.eml`) and events land.
     mail_dir: tempfile::TempDir,
     /// Every DynamoDB request the handlers (and the outbox sender) sent.
@@ -48,6 +51,20 @@ pub async fn spawn_app_with(settings: shared::deps::Settings) -> TestApp {
     let standins = StandIns::start(Storage::Memory, Names::default())
         .await
         .expect("embedded stand-ins start");
+    spawn_on(standins, settings, true).await
+}
+
+/// Starts everything on a table without a stream, for benchmarks that write
+/// more than the emulator's stream bookkeeping handles in linear time (see
+/// `StandIns::start_without_stream`); nothing is delivered from the outbox.
+pub async fn spawn_app_without_stream() -> TestApp {
+    let standins = StandIns::start_without_stream(Storage::Memory, Names::default())
+        .await
+        .expect("embedded stand-ins start");
+    spawn_on(standins, shared::deps::Settings::default(), false).await
+}
+
+async fn spawn_on(standins: StandIns, settings: shared::deps::Settings, stream: bool) -> TestApp {
     let clock = FixedClock::new(time::OffsetDateTime::now_utc());
     let requests = standins::counting::RequestCounter::default();
     let repo = Repository::new(
@@ -64,9 +81,14 @@ pub async fn spawn_app_with(settings: shared::deps::Settings) -> TestApp {
     tokio::spawn(async move {
         let _ = local::serve_router(listener, app).await;
     });
-    let stream = StreamReader::open(&standins, StartAt::TrimHorizon)
-        .await
-        .expect("the table has a stream");
+    let stream = match stream {
+        true => Some(tokio::sync::Mutex::new(
+            StreamReader::open(&standins, StartAt::TrimHorizon)
+                .await
+                .expect("the table has a stream"),
+        )),
+        false => None,
+    };
     TestApp {
         base_url: format!("http://{addr}"),
         http: reqwest::Client::new(),
@@ -74,7 +96,7 @@ pub async fn spawn_app_with(settings: shared::deps::Settings) -> TestApp {
         deps,
         clock,
         standins,
-        stream: tokio::sync::Mutex::new(stream),
+        stream,
         mail_dir: tempfile::tempdir().expect("temp dir"),
         requests,
     }
@@ -177,6 +199,58 @@ impl TestApp {
         reply.body["id"].as_str().expect("group id").to_owned()
     }
 
+    /// A group of alice@initech.com's (products Computer Backup and B2,
+    /// auto-approve) that every address in `members` joins through its
+    /// link. Returns the group id and alice's token.
+    pub async fn group_with_members(&self, managed: bool, members: &[String]) -> (String, String) {
+        let alice = self.token("alice@initech.com");
+        let gid = self
+            .create_group(
+                &alice,
+                serde_json::json!({"name": "Initech", "products": ["computerBackup", "b2"],
+                                   "managed": managed, "joinPolicy": {"approval": "autoApproveAll"}}),
+            )
+            .await;
+        let link = self
+            .post(
+                &format!("/groups/{gid}/invite-link"),
+                &alice,
+                serde_json::json!({}),
+            )
+            .await;
+        let token = link.body["token"].as_str().expect("token").to_owned();
+        for email in members {
+            let joined = self
+                .post(
+                    &format!("/invitations/{token}/join"),
+                    &self.token(email),
+                    serde_json::json!({"acceptManagedAccess": true, "region": "us-west"}),
+                )
+                .await;
+            assert_eq!(joined.status, 201, "{email} joins: {joined:?}");
+        }
+        (gid, alice)
+    }
+
+    /// Every item of the table (test only: a scan).
+    pub async fn items(
+        &self,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let mut items = Vec::new();
+        let mut pages = self
+            .repo()
+            .client()
+            .scan()
+            .table_name(self.repo().table())
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            items.push(item.expect("scan (test only)"));
+        }
+        items
+    }
+
     /// Signs `email` in once (`GET /me`) so an account exists for it.
     pub async fn sign_in(&self, email: &str) -> String {
         let token = self.token(email);
@@ -194,17 +268,28 @@ impl TestApp {
         FolderEvents::new(self.mail_dir.path().join("events"))
     }
 
+    fn folder_jobs(&self) -> FolderJobs {
+        FolderJobs::new(self.mail_dir.path().join("jobs"))
+    }
+
     /// Runs the outbox sender over everything the stream holds so far, as
-    /// the deployed stream mapping would, into the folder outbox and events.
+    /// the deployed stream mapping would, into the folder outbox, events and
+    /// job queue.
     pub async fn deliver_outbox(&self) {
         let sender = OutboxSender::new(
             self.deps.repo.clone(),
             std::sync::Arc::new(self.folder_outbox()),
             std::sync::Arc::new(self.folder_events()),
+            std::sync::Arc::new(self.folder_jobs()),
             self.deps.clock.clone(),
         )
         .with_backoff(Backoff::immediate(2));
-        let mut stream = self.stream.lock().await;
+        let mut stream = self
+            .stream
+            .as_ref()
+            .expect("this app has no stream to deliver from")
+            .lock()
+            .await;
         loop {
             let records = stream.next_batch().await.expect("stream readable");
             if records.is_empty() {
@@ -213,6 +298,35 @@ impl TestApp {
             let failed = sender.deliver_records(&records).await;
             assert!(failed.is_empty(), "outbox delivery failed for {failed:?}");
         }
+    }
+
+    /// Delivers the outbox and runs every job it queued (and every job those
+    /// jobs queue), as the job Lambdas would; returns the jobs run.
+    pub async fn run_jobs(&self) -> Vec<Job> {
+        let mut ran = Vec::new();
+        loop {
+            self.deliver_outbox().await;
+            let jobs = self.folder_jobs().take().expect("job folder readable");
+            if jobs.is_empty() {
+                return ran;
+            }
+            for job in jobs {
+                runner::run(
+                    &self.deps,
+                    &job,
+                    Budget::for_time(std::time::Duration::from_secs(600)),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("job {job:?} failed: {e:?}"));
+                ran.push(job);
+            }
+        }
+    }
+
+    /// Delivers the outbox and takes the jobs it queued, without running them.
+    pub async fn queued_jobs(&self) -> Vec<Job> {
+        self.deliver_outbox().await;
+        self.folder_jobs().take().expect("job folder readable")
     }
 
     /// Delivers the outbox, then returns every email sent to `email`, in order.

@@ -23,16 +23,7 @@ async fn link_token(app: &TestApp, admin: &str, gid: &str) -> String {
 
 /// Every item in the table, as text (test only: a scan).
 async fn table_dump(app: &TestApp) -> String {
-    let items = app
-        .repo()
-        .client()
-        .scan()
-        .table_name(app.repo().table())
-        .send()
-        .await
-        .expect("scan (test only)")
-        .items;
-    format!("{items:?}")
+    format!("{:?}", app.items().await)
 }
 
 /// Subjects of the emails `email` has received (the outbox is delivered first).

@@ -7,8 +7,8 @@ use e2e::spawn_app;
 use shared::ProblemKind;
 use shared::identity::Caller;
 use shared::model::{
-    AccountId, AdminReportEmails, EmailAddress, EmailCadence, GroupId, GroupName, JoinPolicy,
-    NewGroup, Product,
+    AccountId, AdminReportEmails, Billing, EmailAddress, EmailCadence, GroupId, GroupName,
+    JoinPolicy, NewGroup, Product,
 };
 use shared::repo::Written;
 
@@ -47,9 +47,15 @@ async fn a_created_group_is_stored_with_its_admin_link_account_and_email_claim()
         now,
     );
     assert_eq!(
-        repo.create_group(&group, &alice, None, now)
-            .await
-            .expect("create"),
+        repo.create_group(
+            &group,
+            &alice,
+            &Billing::new(now, Default::default()),
+            None,
+            now
+        )
+        .await
+        .expect("create"),
         Written::Fresh
     );
 
@@ -88,7 +94,17 @@ async fn a_created_group_is_stored_with_its_admin_link_account_and_email_claim()
         .filter_map(|i| i.get("entity").and_then(|e| e.as_s().ok()).cloned())
         .collect();
     entities.sort();
-    assert_eq!(entities, ["Account", "AdminLink", "EmailClaim", "Group"]);
+    assert_eq!(
+        entities,
+        [
+            "Account",
+            "AdminLink",
+            "Billing",
+            "EmailClaim",
+            "Group",
+            "ScheduleEntry"
+        ]
+    );
 }
 
 #[tokio::test]

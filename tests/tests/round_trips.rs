@@ -115,7 +115,7 @@ async fn every_operation_makes_its_documented_round_trips() {
             &alice,
             json!({"region": "us-west"})
         ),
-        ["GetItem", "TransactWriteItems"],
+        ["BatchGetItem", "TransactWriteItems"],
         "add myself"
     );
     costs!(
@@ -150,5 +150,88 @@ async fn every_operation_makes_its_documented_round_trips() {
         app.delete(&format!("{g}/invite-link"), &alice),
         ["GetItem", "TransactWriteItems"],
         "disable link"
+    );
+
+    // Computers, buckets, Users/Computers, billing, dissolution.
+    let computer = json!({"name": "pc", "os": "macOS", "clientVersion": "9", "selectedBytes": 1,
+                          "filesRemaining": 0, "alerts": []});
+    let put = |path: String, body: serde_json::Value| {
+        let alice = alice.clone();
+        let app = &app;
+        async move { app.call("PUT", &path, Some(&alice), Some(&body), &[]).await }
+    };
+    costs!(
+        put("/me/computers/pc-1".into(), computer.clone()),
+        ["UpdateItem", "GetItem", "TransactWriteItems"],
+        "check in a new computer"
+    );
+    costs!(
+        put("/me/computers/pc-1".into(), computer.clone()),
+        ["UpdateItem"],
+        "routine check-in"
+    );
+    costs!(app.get("/me/computers", &alice), ["Query"], "my computers");
+    costs!(
+        app.get(&format!("{g}/synopsis"), &alice),
+        ["BatchGetItem"],
+        "synopsis"
+    );
+    costs!(
+        app.get(&format!("{g}/computers"), &alice),
+        ["GetItem", "Query", "Query"],
+        "group computers (one member)"
+    );
+    let alice_id = local::auth::local_subject("alice@initech.com");
+    costs!(
+        app.get(&format!("{g}/members/{alice_id}/computers/pc-1"), &alice),
+        ["BatchGetItem"],
+        "computer details"
+    );
+    costs!(
+        app.delete("/me/computers/pc-1", &alice),
+        ["BatchGetItem", "TransactWriteItems"],
+        "retire computer"
+    );
+    costs!(
+        app.post("/me/buckets", &alice, json!({"name": "alice-photos"})),
+        ["TransactWriteItems"],
+        "create bucket"
+    );
+    costs!(app.get("/me/buckets", &alice), ["Query"], "my buckets");
+    costs!(
+        app.delete("/me/buckets/alice-photos", &alice),
+        ["TransactWriteItems"],
+        "delete bucket"
+    );
+    costs!(
+        app.get(&format!("{g}/billing"), &alice),
+        ["BatchGetItem", "Query"],
+        "billing"
+    );
+    costs!(
+        put(
+            format!("{g}/billing/payment-method"),
+            json!({"reference": "pm_123", "last4": "4242"})
+        ),
+        ["GetItem", "TransactWriteItems"],
+        "set payment method"
+    );
+    let preview = costs!(
+        app.post(&format!("{g}/dissolution"), &alice, json!({})),
+        ["BatchGetItem", "Query", "TransactWriteItems"],
+        "preview dissolution"
+    );
+    let token = preview.body["confirmationToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    costs!(
+        app.post(
+            &format!("{g}/dissolution/confirm"),
+            &alice,
+            json!({"confirmationToken": token})
+        ),
+        ["TransactWriteItems"],
+        "confirm dissolution"
     );
 }

@@ -2,9 +2,11 @@
 //! serve stream batches.
 //!
 //! Settings: `TABLE_NAME`, `SENDER_EMAIL` (a verified SES identity),
-//! `SES_CONFIGURATION_SET` (optional), `EVENT_BUS_NAME`; region, endpoint
-//! and credentials from the standard AWS environment.
+//! `SES_CONFIGURATION_SET` (optional), `EVENT_BUS_NAME`, and one queue URL
+//! per kind of job (`USAGE_QUEUE_URL`, `DISSOLVE_QUEUE_URL`); region,
+//! endpoint and credentials from the standard AWS environment.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -12,6 +14,8 @@ use shared::clock::SystemClock;
 use shared::delivery::OutboxSender;
 use shared::deps::required_env;
 use shared::events::EventBridgePublisher;
+use shared::jobs::JobKind;
+use shared::jobs::queue::SqsJobs;
 use shared::mail::SesMailer;
 use shared::model::EmailAddress;
 use shared::repo::Repository;
@@ -24,6 +28,10 @@ async fn main() -> Result<(), Error> {
         .map_err(|e| format!("SENDER_EMAIL {}", e.reason))?;
     let configuration_set = required_env("SES_CONFIGURATION_SET").ok();
     let bus = required_env("EVENT_BUS_NAME")?;
+    let queues = JobKind::ALL
+        .into_iter()
+        .map(|kind| Ok((kind, required_env(kind.queue_setting())?)))
+        .collect::<Result<HashMap<_, _>, shared::deps::MissingSetting>>()?;
 
     let sdk = shared::deps::sdk_config().await;
     let sender = OutboxSender::new(
@@ -37,6 +45,7 @@ async fn main() -> Result<(), Error> {
             aws_sdk_eventbridge::Client::new(&sdk),
             bus,
         )),
+        Arc::new(SqsJobs::new(aws_sdk_sqs::Client::new(&sdk), queues)),
         Arc::new(SystemClock),
     );
 

@@ -65,6 +65,19 @@ handlers! {
     "list-groups" => list_groups,
     "remove-admin" => remove_admin,
     "update-group" => update_group,
+    "check-in-computer" => check_in_computer,
+    "retire-computer" => retire_computer,
+    "list-my-computers" => list_my_computers,
+    "create-bucket" => create_bucket,
+    "list-my-buckets" => list_my_buckets,
+    "delete-bucket" => delete_bucket,
+    "get-synopsis" => get_synopsis,
+    "list-group-computers" => list_group_computers,
+    "get-member-computer" => get_member_computer,
+    "get-billing" => get_billing,
+    "set-payment-method" => set_payment_method,
+    "preview-dissolution" => preview_dissolution,
+    "confirm-dissolution" => confirm_dissolution,
 }
 
 /// Builds the router for every template route. Fails if the template names a

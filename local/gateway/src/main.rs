@@ -1,6 +1,8 @@
 //! `local serve` runs the whole API on 127.0.0.1 against embedded AWS
 //! stand-ins (or real AWS when the standard AWS environment names an
-//! endpoint); `local token EMAIL` mints a token for it.
+//! endpoint), with the outbox sender and the job workers running beside it;
+//! `local token EMAIL` mints a token for it; `local schedule usage` fires a
+//! schedule on the running server now.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +37,15 @@ enum Command {
     /// Serve every HTTP route of infra/template.yaml.
     Serve {
         /// Address to listen on (loopback only by default).
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+    },
+    /// Fire a schedule now on the running `serve` (EventBridge Scheduler's
+    /// part): `usage` writes today's usage job for every group.
+    Schedule {
+        /// The schedule: `usage`.
+        name: String,
+        /// Where `serve` listens.
         #[arg(long, default_value = "127.0.0.1:3000")]
         addr: SocketAddr,
     },
@@ -74,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { addr } => serve(addr, &cli.data_dir, key).await,
+        Command::Schedule { name, addr } => fire_schedule(&name, addr).await,
     }
 }
 
@@ -83,7 +95,7 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
         || std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some()
     {
         tracing::info!("using the AWS endpoint from the environment");
-        (Deps::from_env().await?, None)
+        (Arc::new(Deps::from_env().await?), None)
     } else {
         let standins = StandIns::start(Storage::Folder(data_dir.join("aws")), Names::default())
             .await
@@ -96,17 +108,23 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
             "embedded AWS stand-ins running"
         );
         let repo = Repository::new(standins.dynamodb(), standins.names.table.clone());
-        let delivery = outbox_delivery(&standins, repo.clone(), data_dir).await?;
-        (
-            Deps::new(
-                repo,
-                Arc::new(SystemClock),
-                shared::deps::Settings::from_env()?,
-            ),
-            Some((standins, delivery)),
-        )
+        let deps = Arc::new(Deps::new(
+            repo,
+            Arc::new(SystemClock),
+            shared::deps::Settings::from_env()?,
+        ));
+        let delivery = outbox_delivery(&standins, deps.clone(), data_dir).await?;
+        (deps, Some((standins, delivery)))
     };
-    let app = local::app(Arc::new(deps), key)?;
+    let app = local::app(deps.clone(), key)?.route(
+        "/_local/schedules/{name}",
+        axum::routing::post(
+            move |axum::extract::Path(name): axum::extract::Path<String>| {
+                let deps = deps.clone();
+                async move { run_schedule(&deps, &name).await }
+            },
+        ),
+    );
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -127,21 +145,25 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
     Ok(())
 }
 
-/// Plays the outbox sender's part locally: reads the table's stream and
-/// delivers emails into `.local/outbox/*.eml` and events into `.local/events/`.
+/// Plays the outbox sender's and the job workers' part locally: reads the
+/// table's stream, delivers emails into `.local/outbox/*.eml`, events into
+/// `.local/events/` and jobs into `.local/jobs/`, then runs those jobs with
+/// the job Lambdas' own code.
 async fn outbox_delivery(
     standins: &StandIns,
-    repo: Repository,
+    deps: Arc<Deps>,
     data_dir: &std::path::Path,
 ) -> anyhow::Result<impl std::future::Future<Output = ()> + use<>> {
     let sender_address = shared::model::EmailAddress::parse("from", "groups@example.com")
         .map_err(|e| anyhow::anyhow!(e.reason))?;
     let outbox = shared::mail::FolderOutbox::new(data_dir.join("outbox"), sender_address);
     let events = shared::events::FolderEvents::new(data_dir.join("events"));
+    let jobs = shared::jobs::queue::FolderJobs::new(data_dir.join("jobs"));
     let sender = shared::delivery::OutboxSender::new(
-        repo,
+        deps.repo.clone(),
         Arc::new(outbox),
         Arc::new(events),
+        Arc::new(jobs.clone()),
         Arc::new(SystemClock),
     );
     // From the start of the stream: items already delivered are skipped.
@@ -158,6 +180,7 @@ async fn outbox_delivery(
                     if !failed.is_empty() {
                         tracing::warn!(failed = failed.len(), "outbox items left for retry");
                     }
+                    run_jobs(&deps, &jobs).await;
                 }
                 Ok(_) => tokio::time::sleep(Duration::from_millis(300)).await,
                 Err(e) => {
@@ -167,4 +190,70 @@ async fn outbox_delivery(
             }
         }
     })
+}
+
+/// Runs the jobs waiting in the local queue (a failed one is logged, as the
+/// deployed queue would retry and finally dead-letter it).
+async fn run_jobs(deps: &Deps, jobs: &shared::jobs::queue::FolderJobs) {
+    let waiting = match jobs.take() {
+        Ok(waiting) => waiting,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the local job queue failed");
+            return;
+        }
+    };
+    for job in waiting {
+        let budget = shared::jobs::Budget::for_time(Duration::from_secs(600));
+        if let Err(e) = shared::jobs::runner::run(deps, &job, budget).await {
+            tracing::error!(?job, error = %e, "job failed");
+        }
+    }
+}
+
+/// The control route behind `local schedule`: what the schedule's Lambda
+/// does when EventBridge Scheduler fires it.
+async fn run_schedule(deps: &Deps, name: &str) -> (axum::http::StatusCode, String) {
+    if name != shared::repo::USAGE_SCHEDULE {
+        return (
+            axum::http::StatusCode::NOT_FOUND,
+            format!("no schedule {name:?} (try: usage)"),
+        );
+    }
+    let now = deps.clock.now();
+    match shared::jobs::usage::schedule(deps, now.date(), now).await {
+        Ok(jobs) => (
+            axum::http::StatusCode::OK,
+            format!("{{\"schedule\":\"{name}\",\"jobs\":{jobs}}}"),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "schedule failed");
+            (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "schedule failed".into(),
+            )
+        }
+    }
+}
+
+/// `local schedule NAME`: asks the running `serve` to fire a schedule.
+async fn fire_schedule(name: &str, addr: SocketAddr) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("is `local serve` running on {addr}?"))?;
+    let request = format!(
+        "POST /_local/schedules/{name} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    if !head.starts_with("HTTP/1.1 200") {
+        anyhow::bail!(
+            "the schedule did not run: {}",
+            head.lines().next().unwrap_or(head)
+        );
+    }
+    println!("{}", body.trim());
+    Ok(())
 }

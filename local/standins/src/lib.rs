@@ -90,6 +90,19 @@ impl StandIns {
     /// Starts both servers on ephemeral loopback ports, creates the table
     /// (from `infra/template.yaml`) and the buckets.
     pub async fn start(storage: Storage, names: Names) -> Result<Self, StartError> {
+        Self::start_with(storage, names, true).await
+    }
+
+    /// [`StandIns::start`] with a table that has no stream, for benchmarks
+    /// that write far more items than any test: dynoxide finds each stream
+    /// record's sequence number with a `MAX` over every record kept (see its
+    /// `storage.rs`), so with a stream every write costs time in proportion
+    /// to all the writes before it, which real DynamoDB does not.
+    pub async fn start_without_stream(storage: Storage, names: Names) -> Result<Self, StartError> {
+        Self::start_with(storage, names, false).await
+    }
+
+    async fn start_with(storage: Storage, names: Names, stream: bool) -> Result<Self, StartError> {
         let (db, s3_dir, s3_root) = match &storage {
             Storage::Memory => {
                 let tmp = tempfile::tempdir()?;
@@ -142,13 +155,13 @@ impl StandIns {
             _s3_root: s3_root,
             stop,
         };
-        create_table(
-            &standins.dynamodb(),
-            &standins.names.table,
-            &TableDefinition::from_template()?,
-        )
-        .await
-        .map_err(|e| StartError::Table(e.to_string()))?;
+        let mut table = TableDefinition::from_template()?;
+        if !stream {
+            table.drop_stream();
+        }
+        create_table(&standins.dynamodb(), &standins.names.table, &table)
+            .await
+            .map_err(|e| StartError::Table(e.to_string()))?;
         let s3 = standins.s3();
         for bucket in &standins.names.buckets {
             if s3.head_bucket().bucket(bucket).send().await.is_err() {

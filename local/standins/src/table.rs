@@ -42,6 +42,11 @@ fn key_schema(v: &Value) -> Result<Vec<(String, String)>, StartError> {
 }
 
 impl TableDefinition {
+    /// The same table without its stream (see `StandIns::start_without_stream`).
+    pub fn drop_stream(&mut self) {
+        self.stream_view = None;
+    }
+
     /// Reads the `AWS::DynamoDB::Table` resource of the template.
     pub fn from_template() -> Result<Self, StartError> {
         let doc: Value =

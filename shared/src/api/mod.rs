@@ -1,9 +1,17 @@
 //! The JSON the API speaks: request DTOs (strict, converted into validated
 //! commands with `TryFrom`) and response views.
 
+mod billing;
+mod computers;
 mod groups;
 mod membership;
+pub mod page;
 
+pub use billing::{
+    BillingView, ConfirmDissolutionRequest, DissolutionPreview, DissolutionStatus, EstimateView,
+    Licenses, PaymentMethodRequest, PaymentMethodView,
+};
+pub use computers::{CheckInRequest, ComputerRow, CreateBucketRequest, Page, Synopsis};
 pub use groups::{AddAdminRequest, AdminView, CreateGroupRequest, GroupView, UpdateGroupRequest};
 pub use membership::{
     AddMyselfRequest, CreateInvitationsRequest, InvitationView, InvitationsResult, JoinRequest,

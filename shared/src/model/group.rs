@@ -106,6 +106,8 @@ pub enum GroupStatus {
     /// In use.
     #[default]
     Active,
+    /// Dissolution confirmed and under way: no joins, invitations or edits.
+    Dissolving,
     /// Dissolved: kept for history only.
     Dissolved,
 }
@@ -198,6 +200,10 @@ impl Group {
     pub fn ensure_active(&self) -> Result<()> {
         match self.status {
             GroupStatus::Active => Ok(()),
+            GroupStatus::Dissolving => Err(Error::refused(
+                ProblemKind::GroupDissolved,
+                "the group is being dissolved",
+            )),
             GroupStatus::Dissolved => Err(Error::refused(
                 ProblemKind::GroupDissolved,
                 "the group has been dissolved",
@@ -356,6 +362,13 @@ impl GroupChanges {
         group.updated_at = now;
     }
 }
+
+// Days (usage records, renewals) as `YYYY-MM-DD`, stored and returned. The
+// macro names the type by a bare identifier and uses it inside the module it
+// generates, where the lint cannot see the use.
+#[allow(unused_imports)]
+use time::Date;
+time::serde::format_description!(pub day, Date, "[year]-[month]-[day]");
 
 /// RFC 3339 text for a time; the one format stored and returned.
 pub fn rfc3339(t: OffsetDateTime) -> String {

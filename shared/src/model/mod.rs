@@ -1,6 +1,10 @@
 //! The group model as plain Rust: values that can only exist when valid.
 
 mod account;
+mod billing;
+mod bucket;
+mod computer;
+mod dissolution;
 mod domain;
 mod email;
 mod group;
@@ -9,15 +13,23 @@ mod membership;
 mod name;
 mod token;
 
-pub use account::Account;
+pub use account::{Account, Usage, UsageDelta};
+pub use billing::{
+    Billing, Estimate, GB, GroupUsage, PaymentMethod, Prices, RenewalDay, TB, estimate,
+};
+pub use bucket::{Bucket, BucketName, MAX_BUCKETS_PER_ACCOUNT};
+pub use computer::{
+    Alert, AlertKind, CheckIn, Computer, ComputerId, MAX_ALERTS, MAX_COMPUTERS_PER_ACCOUNT,
+};
+pub use dissolution::{Dissolution, DissolutionState, PREVIEW_VALIDITY, confirmation_token};
 pub use domain::EmailDomain;
 pub use email::EmailAddress;
-pub use group::rfc3339;
 pub use group::{
     AdminEntry, AdminReportEmails, Approval, EmailCadence, Group, GroupChanges, GroupStatus,
     InviteLinkState, JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS, NewGroup,
     Product, SsoProvider, administered_by,
 };
+pub use group::{day, rfc3339};
 pub use ids::{AccountId, GroupId};
 pub use membership::{
     Invitation, InvitationValidity, JoinOutcome, Member, MembershipRequest, Region, join_outcome,

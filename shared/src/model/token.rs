@@ -35,6 +35,11 @@ impl fmt::Debug for InviteToken {
 pub struct TokenHash(String);
 
 impl TokenHash {
+    /// The hash of a presented secret.
+    pub fn of(secret: &str) -> Self {
+        Self(format!("{:x}", Sha256::digest(secret.as_bytes())))
+    }
+
     /// Hex digest, used in keys.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -70,7 +75,7 @@ impl InviteToken {
 
     /// What is stored.
     pub fn hash(&self) -> TokenHash {
-        TokenHash(format!("{:x}", Sha256::digest(self.0.as_bytes())))
+        TokenHash::of(&self.0)
     }
 
     /// The token text, to show exactly once (or put in an email).

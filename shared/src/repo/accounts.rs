@@ -6,11 +6,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
 
 use super::tx::{Expr, Guard, Refusal, Tx};
-use super::{Item, Repository, s};
+use super::{Item, Repository, n, s};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
-use crate::model::{Account, AccountId, EmailAddress, GroupId, rfc3339};
+use crate::model::{Account, AccountId, EmailAddress, GroupId, UsageDelta, rfc3339};
 use crate::problem::ProblemKind;
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -19,15 +19,85 @@ struct EmailClaim {
     account_id: AccountId,
 }
 
-/// What the caller's account must be for a write to go ahead.
+/// What an account's group must be for a write to go ahead, and what the
+/// write does to it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Registration<'a> {
-    /// Anything: created or refreshed.
+pub(crate) enum GroupRule<'a> {
+    /// Anything, unchanged.
     Any,
     /// In no group (filing a request to join `0`).
     InNoGroup(&'a GroupId),
     /// In no group, and joining `0` now.
     Joins(&'a GroupId),
+    /// Still in the group it was read in (`None`: still in none), unchanged:
+    /// a usage change counted in that group's synopsis.
+    Still(Option<&'a GroupId>),
+    /// In `0`, and leaving it now.
+    Leaves(&'a GroupId),
+}
+
+/// A counter that must stay under its limit when it grows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limit {
+    /// The attribute, e.g. `computerCount`.
+    pub counter: &'static str,
+    /// The most it may reach.
+    pub max: u32,
+    /// The refusal when it would pass `max`.
+    pub refusal: fn(u32) -> Error,
+}
+
+/// One write to an account item: who (the caller, registered on the way,
+/// or an existing account), its group rule, the counters it adds to, and
+/// the conditions that keep those counters true under concurrency. An item
+/// appears once in a transaction, so all of this is one update.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AccountWrite<'a> {
+    /// The caller (registered from their token) or another existing account.
+    pub who: Who<'a>,
+    /// Its group, checked and possibly changed.
+    pub group: GroupRule<'a>,
+    /// Counters to add to.
+    pub usage: UsageDelta,
+    /// Buckets added (1) or removed (-1).
+    pub buckets: i64,
+    /// A counter that must stay under its limit.
+    pub limit: Option<Limit>,
+    /// The usage version the write's counts were read at: the write is
+    /// refused as contended if it changed since.
+    pub read_at: Option<u64>,
+}
+
+/// Whose account.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Who<'a> {
+    /// The caller, from their token: created or refreshed on the way.
+    Caller(&'a Caller),
+    /// An account that must already exist.
+    Existing(&'a AccountId),
+}
+
+impl<'a> AccountWrite<'a> {
+    /// A write that only registers `caller` under `group`'s rule.
+    pub fn register(caller: &'a Caller, group: GroupRule<'a>) -> Self {
+        Self {
+            who: Who::Caller(caller),
+            group,
+            usage: UsageDelta::default(),
+            buckets: 0,
+            limit: None,
+            read_at: None,
+        }
+    }
+}
+
+/// The refusal when an account's group or usage changed between the read
+/// and the write (a retry reads again).
+pub(crate) fn account_changed() -> Error {
+    Error::refused(
+        ProblemKind::ConcurrentChange,
+        "the account changed while this request ran; try again",
+    )
 }
 
 /// The refusal when a verified address already belongs to another account.
@@ -57,47 +127,180 @@ pub(crate) fn account_refusal(old: Option<Item>, gid: &GroupId) -> Error {
     }
 }
 
+/// A number attribute of an old image (0 when absent).
+fn number(old: Option<&Item>, attribute: &str) -> u64 {
+    old.and_then(|o| o.get(attribute))
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+impl<'a> AccountWrite<'a> {
+    /// The update expression, its condition, and how a failed condition is
+    /// explained from the account as it was.
+    fn build(self, now: OffsetDateTime) -> (Expr, Option<Guard<'a>>) {
+        let mut sets: Vec<&str> = Vec::new();
+        let mut removes: Vec<&str> = Vec::new();
+        let mut adds: Vec<&str> = Vec::new();
+        let mut clauses: Vec<&str> = Vec::new();
+        let mut change = Expr::default();
+        match self.who {
+            Who::Caller(caller) => {
+                sets.push(
+                    "id = :id, email = :email, emailVerified = :verified, entity = :entity, \
+                     createdAt = if_not_exists(createdAt, :now)",
+                );
+                change = change
+                    .value(":id", s(caller.account_id.as_str()))
+                    .value(":email", s(caller.email.as_str()))
+                    .value(":verified", AttributeValue::Bool(caller.email_verified))
+                    .value(":entity", s("Account"))
+                    .value(":now", s(rfc3339(now)));
+            }
+            Who::Existing(_) => clauses.push("attribute_exists(PK)"),
+        }
+        match self.group {
+            GroupRule::Any => {}
+            GroupRule::InNoGroup(_) | GroupRule::Still(None) => {
+                clauses.push("attribute_not_exists(groupId)");
+            }
+            GroupRule::Joins(gid) => {
+                sets.push("groupId = :gid");
+                clauses.push("attribute_not_exists(groupId)");
+                change = change.value(":gid", s(gid.to_string()));
+            }
+            GroupRule::Still(Some(gid)) => {
+                clauses.push("groupId = :gid");
+                change = change.value(":gid", s(gid.to_string()));
+            }
+            GroupRule::Leaves(gid) => {
+                removes.push("groupId");
+                clauses.push("groupId = :gid");
+                change = change.value(":gid", s(gid.to_string()));
+            }
+        }
+        let counters = [
+            ("computerCount", ":computers", self.usage.computers),
+            ("alertCount", ":alerts", self.usage.alerts),
+            ("storedBytes", ":bytes", self.usage.stored_bytes),
+            ("bucketCount", ":buckets", self.buckets),
+        ];
+        for (attribute, placeholder, delta) in counters {
+            if delta != 0 {
+                adds.push(match attribute {
+                    "computerCount" => "computerCount :computers",
+                    "alertCount" => "alertCount :alerts",
+                    "storedBytes" => "storedBytes :bytes",
+                    _ => "bucketCount :buckets",
+                });
+                change = change.value(placeholder, n(delta));
+            }
+        }
+        if !self.usage.is_zero() {
+            adds.push("usageVersion :one");
+            change = change.value(":one", n(1));
+        }
+        if let Some(limit) = self.limit {
+            clauses.push("(attribute_not_exists(#limited) OR #limited < :max)");
+            change = change
+                .name("#limited", limit.counter)
+                .value(":max", n(limit.max));
+        }
+        match self.read_at {
+            None => {}
+            Some(0) => clauses.push("attribute_not_exists(usageVersion)"),
+            Some(version) => {
+                clauses.push("usageVersion = :read");
+                change = change.value(":read", n(version));
+            }
+        }
+        let mut text = Vec::new();
+        if !sets.is_empty() {
+            text.push(format!("SET {}", sets.join(", ")));
+        }
+        if !removes.is_empty() {
+            text.push(format!("REMOVE {}", removes.join(", ")));
+        }
+        if !adds.is_empty() {
+            text.push(format!("ADD {}", adds.join(", ")));
+        }
+        let Expr { names, values, .. } = change;
+        let change = Expr {
+            text: text.join(" "),
+            names,
+            values,
+        };
+        if clauses.is_empty() {
+            return (change, None);
+        }
+        let guard = Guard::new(
+            Expr::new(clauses.join(" AND ")),
+            Refusal::explain(move |old| self.explain(old.as_ref())),
+        );
+        (change, Some(guard))
+    }
+
+    /// Why the account's condition failed, from the account as it was.
+    fn explain(self, old: Option<&Item>) -> Error {
+        let group = old
+            .and_then(|o| o.get("groupId"))
+            .and_then(|v| v.as_s().ok())
+            .cloned();
+        let in_group = |gid: &GroupId| group.as_deref() == Some(gid.to_string().as_str());
+        match self.group {
+            GroupRule::InNoGroup(gid) | GroupRule::Joins(gid)
+                if old.is_none() || group.is_some() =>
+            {
+                return account_refusal(old.cloned(), gid);
+            }
+            GroupRule::Still(expected)
+                if expected.is_some_and(|g| !in_group(g))
+                    || (expected.is_none() && group.is_some()) =>
+            {
+                return account_changed();
+            }
+            GroupRule::Leaves(gid) if !in_group(gid) => return Error::NotFound("member"),
+            _ => {}
+        }
+        if old.is_none() {
+            return Error::NotFound("account");
+        }
+        if self
+            .read_at
+            .is_some_and(|read| number(old, "usageVersion") != read)
+        {
+            return account_changed();
+        }
+        if let Some(limit) = self.limit
+            && number(old, limit.counter) >= u64::from(limit.max)
+        {
+            return (limit.refusal)(limit.max);
+        }
+        Error::unexpected("account condition failed for no known reason")
+    }
+}
+
 impl Repository {
-    /// Adds the caller's registration to a write: the update that creates
-    /// or refreshes their account, on the condition `registration` names,
-    /// then the claim of their verified address (unique across accounts).
-    /// Unverified addresses claim nothing: nobody can squat on another's
-    /// email.
-    pub(crate) fn add_registration<'a>(
+    /// Adds one account write to a transaction, and for a caller with a
+    /// verified email the claim of their address (unique across accounts;
+    /// unverified addresses claim nothing, so nobody can squat on another's
+    /// email). The account's refusals come before the claim's.
+    pub(crate) fn add_account_write<'a>(
         &self,
         tx: &mut Tx<'a>,
-        caller: &Caller,
-        registration: Registration<'a>,
+        write: AccountWrite<'a>,
         now: OffsetDateTime,
     ) -> Result<()> {
-        let (joins, in_no_group) = match registration {
-            Registration::Any => (None, None),
-            Registration::InNoGroup(gid) => (None, Some(gid)),
-            Registration::Joins(gid) => (Some(gid), Some(gid)),
+        let aid = match write.who {
+            Who::Caller(caller) => &caller.account_id,
+            Who::Existing(aid) => aid,
         };
-        let mut set = String::from(
-            "SET id = :id, email = :email, emailVerified = :verified, entity = :entity, \
-             createdAt = if_not_exists(createdAt, :now)",
-        );
-        if joins.is_some() {
-            set.push_str(", groupId = :gid");
-        }
-        let mut change = Expr::new(set)
-            .value(":id", s(caller.account_id.as_str()))
-            .value(":email", s(caller.email.as_str()))
-            .value(":verified", AttributeValue::Bool(caller.email_verified))
-            .value(":entity", s("Account"))
-            .value(":now", s(rfc3339(now)));
-        if let Some(gid) = joins {
-            change = change.value(":gid", s(gid.to_string()));
-        }
-        let guard = in_no_group.map(|gid| {
-            Guard::new(
-                Expr::new("attribute_not_exists(groupId)"),
-                Refusal::explain(move |old| account_refusal(old, gid)),
-            )
-        });
-        tx.update(&keys::account(&caller.account_id), change, guard)?;
+        let key = keys::account(aid);
+        let (change, guard) = write.build(now);
+        tx.update(&key, change, guard)?;
+        let Who::Caller(caller) = write.who else {
+            return Ok(());
+        };
         if !caller.email_verified {
             return Ok(());
         }
@@ -119,7 +322,7 @@ impl Repository {
     /// Creates or refreshes the caller's account. One `TransactWriteItems`.
     pub async fn register_account(&self, caller: &Caller, now: OffsetDateTime) -> Result<()> {
         let mut tx = Tx::new(self);
-        self.add_registration(&mut tx, caller, Registration::Any, now)?;
+        self.add_account_write(&mut tx, AccountWrite::register(caller, GroupRule::Any), now)?;
         tx.commit().await.map(drop)
     }
 

@@ -9,15 +9,15 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use time::OffsetDateTime;
 
-use super::accounts::Registration;
+use super::accounts::{AccountWrite, GroupRule};
 use super::tx::{Expr, Guard, Refusal, Tx};
 use super::{IdempotentWrite, Item, Repository, Written, from_item, key_map, n, s};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
-    AccountId, AdminEntry, EmailAddress, Group, GroupChanges, GroupId, GroupStatus, MAX_ADMINS,
-    administered_by, rfc3339,
+    AccountId, AdminEntry, Billing, EmailAddress, Group, GroupChanges, GroupId, GroupStatus,
+    MAX_ADMINS, administered_by, rfc3339,
 };
 use crate::problem::ProblemKind;
 
@@ -79,11 +79,13 @@ pub(super) fn admin_guard(caller: &AccountId) -> Guard<'_> {
 
 impl Repository {
     /// Creates a group, its creator's admin link and (if new) the creator's
-    /// account, plus the idempotency record. One `TransactWriteItems`.
+    /// account, its billing and its place on the daily usage schedule, plus
+    /// the idempotency record. One `TransactWriteItems`.
     pub async fn create_group(
         &self,
         group: &Group,
         creator: &Caller,
+        billing: &Billing,
         idem: Option<&IdempotentWrite>,
         now: OffsetDateTime,
     ) -> Result<Written> {
@@ -100,7 +102,12 @@ impl Repository {
             &admin_link(&group.id, &creator.account_id),
             None,
         )?;
-        self.add_registration(&mut tx, creator, Registration::Any, now)?;
+        self.add_account_write(
+            &mut tx,
+            AccountWrite::register(creator, GroupRule::Any),
+            now,
+        )?;
+        self.add_billing_start(&mut tx, &group.id, billing)?;
         tx.idempotent(idem, now);
         tx.commit().await
     }

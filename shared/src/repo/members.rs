@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::accounts::{Registration, account_refusal};
+use super::accounts::{AccountWrite, GroupRule, Who};
 use super::groups::explain_group;
 use super::requests::add_decision;
 use super::tx::{Expr, Guard, Refusal, Tx};
@@ -12,7 +12,7 @@ use super::{IdempotentWrite, Repository, Written, from_item, key_map, n, s};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
-use crate::model::{AccountId, GroupId, Member, TokenRecord, rfc3339};
+use crate::model::{Account, AccountId, GroupId, Member, TokenRecord, UsageDelta, rfc3339};
 use crate::outbox::OutboxItem;
 use crate::problem::ProblemKind;
 
@@ -25,6 +25,10 @@ pub struct NewMembership<'a> {
     pub member: Member,
     /// The joining caller (their account is registered in the same write).
     pub account: AccountRef<'a>,
+    /// The joining account as read before the write (`None`: not yet
+    /// registered): what it holds joins the group's counters, provided it
+    /// did not change since.
+    pub joining: Option<&'a Account>,
     /// The single-use token to spend, if joining by invitation.
     pub spend: Option<&'a TokenRecord>,
     /// Require this admin (for "add myself" and approvals).
@@ -33,6 +37,17 @@ pub struct NewMembership<'a> {
     pub approves_request: bool,
     /// Emails and events.
     pub outbox: Vec<OutboxItem>,
+}
+
+/// Where a walk over a group's members starts.
+#[derive(Debug, Clone, Copy)]
+pub enum MembersFrom<'a> {
+    /// The first member.
+    Start,
+    /// This member (included).
+    At(&'a AccountId),
+    /// The member after this one.
+    After(&'a AccountId),
 }
 
 /// Who the membership is for: a signed-in caller (registered on the way) or
@@ -105,34 +120,37 @@ impl Repository {
             }),
         )?;
         // The account joins only if it is in no group: one group per account.
-        match m.account {
-            AccountRef::Caller(caller) => {
-                self.add_registration(&mut tx, caller, Registration::Joins(gid), now)?;
-            }
-            AccountRef::Existing(aid) => tx.update(
-                &keys::account(aid),
-                Expr::new("SET groupId = :gid").value(":gid", s(gid.to_string())),
-                Some(Guard::new(
-                    Expr::new("attribute_exists(PK) AND attribute_not_exists(groupId)"),
-                    Refusal::explain(move |old| account_refusal(old, gid)),
-                )),
-            )?,
-        }
+        let usage = m.joining.map(Account::usage).unwrap_or_default();
+        let joins = AccountWrite {
+            who: match m.account {
+                AccountRef::Caller(caller) => Who::Caller(caller),
+                AccountRef::Existing(aid) => Who::Existing(aid),
+            },
+            group: GroupRule::Joins(gid),
+            usage: UsageDelta::default(),
+            buckets: 0,
+            limit: None,
+            read_at: Some(m.joining.map_or(0, |a| a.usage_version)),
+        };
+        self.add_account_write(&mut tx, joins, now)?;
+        self.add_group_usage(&mut tx, gid, UsageDelta::of(&usage, 1))?;
         self.add_outbox(&mut tx, &m.outbox)?;
         tx.idempotent(idem, now);
         tx.commit().await
     }
 
-    /// Removes a member: the count drops, the account is detached (and
-    /// kept), the outbox items are written. One `TransactWriteItems`.
+    /// Removes a member: the count drops, the account (as read) is detached
+    /// and kept, what it holds leaves the group's counters, the outbox items
+    /// are written. One `TransactWriteItems`.
     pub async fn remove_member(
         &self,
         gid: &GroupId,
         caller: &AccountId,
-        aid: &AccountId,
+        leaving: &Account,
         outbox: &[OutboxItem],
         now: OffsetDateTime,
     ) -> Result<()> {
+        let aid = &leaving.id;
         let mut tx = Tx::new(self);
         tx.update(
             &keys::group(gid),
@@ -158,38 +176,62 @@ impl Repository {
                 Refusal::always(|| Error::NotFound("member")),
             )),
         )?;
-        tx.update(
-            &keys::account(aid),
-            Expr::new("REMOVE groupId"),
-            Some(Guard::new(
-                Expr::new("groupId = :gid").value(":gid", s(gid.to_string())),
-                Refusal::always(|| Error::NotFound("member")),
-            )),
-        )?;
+        self.add_leaving(&mut tx, gid, leaving, now)?;
         self.add_outbox(&mut tx, outbox)?;
         tx.commit().await.map(drop)
     }
 
-    /// A page of members, in account-id order. One `Query`.
-    pub async fn list_members(
+    /// Detaches `leaving` from `gid` (its account is kept) and takes what it
+    /// holds out of the group's counters, provided it did not change since
+    /// it was read.
+    pub(super) fn add_leaving<'a>(
+        &self,
+        tx: &mut Tx<'a>,
+        gid: &'a GroupId,
+        leaving: &'a Account,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let leaves = AccountWrite {
+            who: Who::Existing(&leaving.id),
+            group: GroupRule::Leaves(gid),
+            usage: UsageDelta::default(),
+            buckets: 0,
+            limit: None,
+            read_at: Some(leaving.usage_version),
+        };
+        self.add_account_write(tx, leaves, now)?;
+        self.add_group_usage(tx, gid, UsageDelta::of(&leaving.usage(), -1))
+    }
+
+    /// Up to `limit` members in account-id order, from `from`; `true` when
+    /// more follow. One `Query`.
+    pub async fn members_from(
         &self,
         gid: &GroupId,
+        from: MembersFrom<'_>,
         limit: i32,
-        after: Option<&AccountId>,
-    ) -> Result<(Vec<Member>, Option<AccountId>)> {
-        let mut q = self
+    ) -> Result<(Vec<Member>, bool)> {
+        let query = self
             .client
             .query()
             .table_name(self.table())
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
             .expression_attribute_values(":pk", s(keys::group_pk(gid)))
-            .expression_attribute_values(":prefix", s(keys::MEMBER_PREFIX))
             .limit(limit);
-        if let Some(after) = after {
-            let key = keys::member(gid, after);
-            q = q.set_exclusive_start_key(Some(key_map(&key)));
-        }
-        let out = q
+        let query = match from {
+            MembersFrom::Start => query
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":prefix", s(keys::MEMBER_PREFIX)),
+            MembersFrom::At(aid) => query
+                // Every member key sorts between `MEMBER#<aid>` and `MEMBER$`.
+                .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :end")
+                .expression_attribute_values(":from", s(keys::member(gid, aid).sk))
+                .expression_attribute_values(":end", s(keys::MEMBERS_END)),
+            MembersFrom::After(aid) => query
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":prefix", s(keys::MEMBER_PREFIX))
+                .set_exclusive_start_key(Some(key_map(&keys::member(gid, aid)))),
+        };
+        let out = query
             .send()
             .await
             .map_err(|e| Error::unexpected(e.into_service_error()))?;
@@ -199,11 +241,24 @@ impl Repository {
             .into_iter()
             .map(from_item)
             .collect::<Result<Vec<Member>>>()?;
-        let next = out
-            .last_evaluated_key
-            .and_then(|k| k.get(keys::SK).and_then(|v| v.as_s().ok()).cloned())
-            .and_then(|sk| sk.strip_prefix(keys::MEMBER_PREFIX).map(str::to_owned))
-            .and_then(|aid| AccountId::parse("nextToken", &aid).ok());
+        Ok((members, out.last_evaluated_key.is_some()))
+    }
+
+    /// A page of members, in account-id order, and the last one's id when
+    /// more follow. One `Query`.
+    pub async fn list_members(
+        &self,
+        gid: &GroupId,
+        limit: i32,
+        after: Option<&AccountId>,
+    ) -> Result<(Vec<Member>, Option<AccountId>)> {
+        let from = after.map_or(MembersFrom::Start, MembersFrom::After);
+        let (members, more) = self.members_from(gid, from, limit).await?;
+        let next = if more {
+            members.last().map(|m| m.account_id.clone())
+        } else {
+            None
+        };
         Ok((members, next))
     }
 }

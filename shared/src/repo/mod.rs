@@ -3,6 +3,11 @@
 //! round trips. SDK errors are matched by kind, never by their text.
 
 mod accounts;
+mod batch;
+mod billing;
+mod buckets;
+mod computers;
+mod dissolution;
 mod groups;
 mod idempotency;
 mod invitations;
@@ -11,6 +16,7 @@ mod members;
 mod outbox;
 mod outbox_items;
 mod requests;
+mod synopsis;
 mod tx;
 
 use std::collections::HashMap;
@@ -20,14 +26,17 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use billing::{AccountUsage, USAGE_SCHEDULE};
+pub use computers::QuietCheckIn;
 pub use idempotency::{IdempotentWrite, Written};
 pub use invitations::NewInvitation;
-pub use members::{AccountRef, NewMembership};
+pub use members::{AccountRef, MembersFrom, NewMembership};
 pub use requests::NewRequest;
+pub use synopsis::GroupStats;
 
 use crate::error::Error;
 use crate::keys::{self, Key};
-use crate::model::{Group, GroupId};
+use crate::model::{Account, AccountId, Group, GroupId};
 
 /// A DynamoDB item as the SDK sees it.
 pub type Item = HashMap<String, AttributeValue>;
@@ -105,6 +114,23 @@ impl Repository {
         Ok(items)
     }
 
+    /// Consistent reads of up to 100 items in one `BatchGetItem`, answered
+    /// in the order asked (`None` where an item does not exist).
+    pub(crate) async fn get_all(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, Error> {
+        let mut found = vec![None; keys.len()];
+        for item in self.batch_get(keys).await? {
+            let pk = item.get(keys::PK).and_then(|v| v.as_s().ok());
+            let sk = item.get(keys::SK).and_then(|v| v.as_s().ok());
+            let position = keys
+                .iter()
+                .position(|k| Some(&k.pk) == pk && Some(&k.sk) == sk);
+            if let Some(i) = position {
+                found[i] = Some(item);
+            }
+        }
+        Ok(found)
+    }
+
     /// The group and one item of its partition (member, request,
     /// invitation) or its token, read together. One `BatchGetItem`.
     pub async fn group_with<T: DeserializeOwned>(
@@ -112,18 +138,40 @@ impl Repository {
         gid: &GroupId,
         other: &Key,
     ) -> Result<(Option<Group>, Option<T>), Error> {
-        let group_key = keys::group(gid);
-        let (mut group, mut found) = (None, None);
-        for item in self.batch_get(&[group_key.clone(), other.clone()]).await? {
-            let is_group = item.get(keys::PK).and_then(|v| v.as_s().ok()) == Some(&group_key.pk)
-                && item.get(keys::SK).and_then(|v| v.as_s().ok()) == Some(&group_key.sk);
-            if is_group {
-                group = Some(from_item(item)?);
-            } else {
-                found = Some(from_item(item)?);
-            }
-        }
-        Ok((group, found))
+        let [group, other] = self.get_n([keys::group(gid), other.clone()]).await?;
+        Ok((
+            group.map(from_item).transpose()?,
+            other.map(from_item).transpose()?,
+        ))
+    }
+
+    /// The group, one other item and an account, read together (a change
+    /// that moves the account into or out of the group). One `BatchGetItem`.
+    pub async fn group_with_account<T: DeserializeOwned>(
+        &self,
+        gid: &GroupId,
+        other: &Key,
+        aid: &AccountId,
+    ) -> Result<(Option<Group>, Option<T>, Option<Account>), Error> {
+        let [group, other, account] = self
+            .get_n([keys::group(gid), other.clone(), keys::account(aid)])
+            .await?;
+        Ok((
+            group.map(from_item).transpose()?,
+            other.map(from_item).transpose()?,
+            account.map(from_item).transpose()?,
+        ))
+    }
+
+    /// [`Repository::get_all`] for a fixed number of keys.
+    pub(crate) async fn get_n<const N: usize>(
+        &self,
+        keys: [Key; N],
+    ) -> Result<[Option<Item>; N], Error> {
+        self.get_all(&keys)
+            .await?
+            .try_into()
+            .map_err(|_| Error::unexpected("BatchGetItem answered another number of keys"))
     }
 
     /// Every item of a group's partition under a sort-key prefix. One

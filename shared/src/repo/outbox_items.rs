@@ -25,6 +25,22 @@ impl Repository {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// Writes outbox items that no change causes in the same transaction
+    /// (a schedule's jobs, a job's continuation): each is a whole new item,
+    /// so writing one again is harmless. One `BatchWriteItem` per 25.
+    pub async fn put_outbox_items(&self, items: &[OutboxItem]) -> Result<()> {
+        let items = items
+            .iter()
+            .map(|item| {
+                self.outbox_put(item)?
+                    .put
+                    .map(|put| put.item)
+                    .ok_or_else(|| Error::unexpected("outbox_put built no Put"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.put_all(items).await
+    }
+
     /// Adds the outbox items a change causes to that change's transaction.
     pub(super) fn add_outbox(&self, tx: &mut Tx<'_>, items: &[OutboxItem]) -> Result<()> {
         for item in items {

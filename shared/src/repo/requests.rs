@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::accounts::Registration;
+use super::accounts::{AccountWrite, GroupRule};
 use super::groups::{admin_guard, explain_group};
 use super::tx::{Expr, Guard, Refusal, Tx};
 use super::{IdempotentWrite, Repository, Written, s};
@@ -70,7 +70,8 @@ impl Repository {
                 }),
             ),
         )?;
-        self.add_registration(&mut tx, new.caller, Registration::InNoGroup(gid), now)?;
+        let account = AccountWrite::register(new.caller, GroupRule::InNoGroup(gid));
+        self.add_account_write(&mut tx, account, now)?;
         tx.create(
             &keys::request(gid, &new.caller.account_id),
             "MembershipRequest",

@@ -48,9 +48,9 @@ impl<'a> Refusal<'a> {
 /// An expression with its attribute names and values.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Expr {
-    text: String,
-    names: Vec<(String, String)>,
-    values: Vec<(String, AttributeValue)>,
+    pub(super) text: String,
+    pub(super) names: Vec<(String, String)>,
+    pub(super) values: Vec<(String, AttributeValue)>,
 }
 
 impl Expr {

@@ -22,7 +22,7 @@ fn event(
         change,
         group_id: *group,
         account_id: account.cloned(),
-        email: email.clone(),
+        email: Some(email.clone()),
         actor: Some(actor.clone()),
         at,
     })

@@ -6,7 +6,7 @@ use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::model::{
-    AccountId, EmailAddress, Group, GroupChanges, GroupId, NewGroup, administered_by,
+    AccountId, Billing, EmailAddress, Group, GroupChanges, GroupId, NewGroup, administered_by,
 };
 use crate::reply::{IdempotencyRequest, Reply};
 
@@ -30,10 +30,11 @@ pub async fn create_group(
         caller.email.clone(),
         now,
     );
+    let billing = Billing::new(now, deps.settings.prices);
     let reply = Reply::json(201, &GroupView::from(&group))?;
     write_once(idem.as_ref(), reply, |record| async move {
         deps.repo
-            .create_group(&group, caller, record.as_ref(), now)
+            .create_group(&group, caller, &billing, record.as_ref(), now)
             .await
     })
     .await

@@ -7,30 +7,41 @@ use time::OffsetDateTime;
 use super::announcements;
 use super::idempotency::{or_replay, write_once};
 use super::members::admit;
+use super::retrying;
 use crate::api::{JoinRequest, JoinResult, PreviewView};
 use crate::deps::Deps;
 use crate::error::{Error, FieldError, Result, Validator};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
-    Approval, Group, InviteToken, JoinOutcome, Member, MembershipRequest, Region, TokenKind,
-    TokenRecord, join_outcome,
+    Account, AccountId, Approval, Group, InviteToken, JoinOutcome, Member, MembershipRequest,
+    Region, TokenKind, TokenRecord, join_outcome,
 };
 use crate::reply::{IdempotencyRequest, Reply};
 use crate::repo::{AccountRef, NewMembership, NewRequest};
 use crate::span;
 
-/// The group and token a presented token names, or the precise reason it
-/// is unusable (the same rules the join's write enforces).
-async fn resolve(deps: &Deps, raw: &str, now: OffsetDateTime) -> Result<(Group, TokenRecord)> {
+/// The group and token a presented token names (and the joiner's account,
+/// when there is a joiner), or the precise reason the token is unusable
+/// (the same rules the join's write enforces).
+async fn resolve(
+    deps: &Deps,
+    raw: &str,
+    joiner: Option<&AccountId>,
+    now: OffsetDateTime,
+) -> Result<(Group, TokenRecord, Option<Account>)> {
     let token = InviteToken::parse(raw).ok_or(Error::NotFound("invitation"))?;
     let gid = token.group_id().ok_or(Error::NotFound("invitation"))?;
     span::record_group(&gid);
     let hash = token.hash();
-    let (group, record) = deps
-        .repo
-        .group_with::<TokenRecord>(&gid, &keys::token(&hash))
-        .await?;
+    let key = keys::token(&hash);
+    let (group, record, account) = match joiner {
+        Some(aid) => deps.repo.group_with_account(&gid, &key, aid).await?,
+        None => {
+            let (group, record) = deps.repo.group_with::<TokenRecord>(&gid, &key).await?;
+            (group, record, None)
+        }
+    };
     let (Some(group), Some(record)) = (group, record) else {
         return Err(Error::NotFound("invitation"));
     };
@@ -39,13 +50,13 @@ async fn resolve(deps: &Deps, raw: &str, now: OffsetDateTime) -> Result<(Group, 
     }
     record.ensure_usable(now)?;
     group.ensure_active()?;
-    Ok((group, record))
+    Ok((group, record, account))
 }
 
 /// What a joiner will accept, shown before they sign in. The outcome assumes
 /// a verified address (an invitation's own address for email invitations).
 pub async fn preview(deps: &Deps, raw: &str) -> Result<PreviewView> {
-    let (group, record) = resolve(deps, raw, deps.clock.now()).await?;
+    let (group, record, _) = resolve(deps, raw, None, deps.clock.now()).await?;
     let invited_email = match &record.via {
         TokenKind::Invitation { email } => Some(email.clone()),
         TokenKind::Link => None,
@@ -92,7 +103,7 @@ pub async fn join(
     request: &JoinRequest,
     idem: Option<IdempotencyRequest>,
 ) -> Result<Reply> {
-    let outcome = join_once(deps, caller, raw, request, idem.as_ref()).await;
+    let outcome = retrying(|| join_once(deps, caller, raw, request, idem.as_ref())).await;
     or_replay(deps, idem.as_ref(), outcome).await
 }
 
@@ -105,7 +116,7 @@ async fn join_once(
 ) -> Result<Reply> {
     let region = crate::api::region(&request.region)?;
     let now = deps.clock.now();
-    let (group, record) = resolve(deps, raw, now).await?;
+    let (group, record, account) = resolve(deps, raw, Some(&caller.account_id), now).await?;
     consents(
         &group,
         request.accept_managed_access,
@@ -126,6 +137,7 @@ async fn join_once(
                     version_history_accepted: request.accept_version_history,
                 },
                 account: AccountRef::Caller(caller),
+                joining: account.as_ref(),
                 spend,
                 admin: None,
                 approves_request: false,

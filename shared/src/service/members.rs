@@ -6,11 +6,12 @@ use super::announcements;
 use super::groups::get_group;
 use super::idempotency::write_once;
 use super::joining::consents;
+use super::retrying;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
-use crate::model::{AccountId, GroupId, Member, Region, administered_by};
+use crate::model::{Account, AccountId, GroupId, Member, Region, administered_by};
 use crate::reply::{IdempotencyRequest, Reply};
 use crate::repo::{AccountRef, NewMembership};
 
@@ -37,7 +38,22 @@ pub async fn add_myself(
     version_history: bool,
     idem: Option<IdempotencyRequest>,
 ) -> Result<Reply> {
-    let group = get_group(deps, caller, gid).await?;
+    retrying(|| add_myself_once(deps, caller, gid, region, version_history, idem.as_ref())).await
+}
+
+async fn add_myself_once(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    region: Region,
+    version_history: bool,
+    idem: Option<&IdempotencyRequest>,
+) -> Result<Reply> {
+    let (group, account) = deps
+        .repo
+        .group_with::<Account>(gid, &keys::account(&caller.account_id))
+        .await?;
+    let group = administered_by(group, &caller.account_id)?;
     consents(&group, true, version_history)?;
     let now = deps.clock.now();
     let member = Member {
@@ -53,12 +69,13 @@ pub async fn add_myself(
         group_id: *gid,
         member,
         account: AccountRef::Caller(caller),
+        joining: account.as_ref(),
         spend: None,
         admin: Some(&caller.account_id),
         approves_request: false,
         outbox: announcements::added_myself(gid, caller, now),
     };
-    admit(deps, membership, reply, idem.as_ref(), now).await
+    admit(deps, membership, reply, idem, now).await
 }
 
 /// Writes a new membership (join, approval or "add myself") under the
@@ -88,15 +105,20 @@ pub async fn remove_member(
     gid: &GroupId,
     aid: &AccountId,
 ) -> Result<()> {
-    let (group, member) = deps
-        .repo
-        .group_with::<Member>(gid, &keys::member(gid, aid))
-        .await?;
-    let group = administered_by(group, &caller.account_id)?;
-    let member = member.ok_or(Error::NotFound("member"))?;
-    let now = deps.clock.now();
-    let outbox = announcements::removed(&group, &member, &caller.account_id, now);
-    deps.repo
-        .remove_member(gid, &caller.account_id, aid, &outbox, now)
-        .await
+    retrying(|| async {
+        let (group, member, account) = deps
+            .repo
+            .group_with_account::<Member>(gid, &keys::member(gid, aid), aid)
+            .await?;
+        let group = administered_by(group, &caller.account_id)?;
+        let (Some(member), Some(account)) = (member, account) else {
+            return Err(Error::NotFound("member"));
+        };
+        let now = deps.clock.now();
+        let outbox = announcements::removed(&group, &member, &caller.account_id, now);
+        deps.repo
+            .remove_member(gid, &caller.account_id, &account, &outbox, now)
+            .await
+    })
+    .await
 }

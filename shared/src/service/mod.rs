@@ -5,9 +5,40 @@
 
 pub mod accounts;
 mod announcements;
+pub mod billing;
+pub mod dissolution;
 pub mod groups;
 mod idempotency;
 pub mod invitations;
 pub mod joining;
+pub mod me;
 pub mod members;
 pub mod requests;
+pub mod users;
+
+use std::future::Future;
+
+use crate::error::Result;
+use crate::problem::ProblemKind;
+
+/// Attempts of an operation whose write found its reads outdated.
+const ATTEMPTS: u32 = 3;
+
+/// Runs an operation again (reads included) when its write was refused
+/// because something it read changed meanwhile (an account's usage or group
+/// moving under a join, a check-in or a removal); gives up after a few
+/// attempts with that refusal.
+pub(crate) async fn retrying<T, Fut>(mut operation: impl FnMut() -> Fut) -> Result<T>
+where
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match operation().await {
+            Err(e) if e.kind() == ProblemKind::ConcurrentChange && attempt < ATTEMPTS => {
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}

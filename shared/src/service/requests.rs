@@ -5,11 +5,12 @@ use super::announcements;
 use super::groups::get_group;
 use super::idempotency::{or_replay, write_once};
 use super::members::admit;
+use super::retrying;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
-use crate::model::{AccountId, Group, GroupId, MembershipRequest, administered_by};
+use crate::model::{Account, AccountId, Group, GroupId, MembershipRequest, administered_by};
 use crate::reply::{IdempotencyRequest, Reply};
 use crate::repo::{AccountRef, NewMembership};
 
@@ -23,19 +24,19 @@ pub async fn list_requests(
     deps.repo.list_requests(gid).await
 }
 
-/// The group (if the caller administers it) and the request of `aid`.
+/// The group (if the caller administers it), the request of `aid` and its account.
 async fn request_of(
     deps: &Deps,
     caller: &Caller,
     gid: &GroupId,
     aid: &AccountId,
-) -> Result<(Group, MembershipRequest)> {
-    let (group, request) = deps
+) -> Result<(Group, MembershipRequest, Option<Account>)> {
+    let (group, request, account) = deps
         .repo
-        .group_with::<MembershipRequest>(gid, &keys::request(gid, aid))
+        .group_with_account::<MembershipRequest>(gid, &keys::request(gid, aid), aid)
         .await?;
     let group = administered_by(group, &caller.account_id)?;
-    Ok((group, request.ok_or(Error::NotFound("request"))?))
+    Ok((group, request.ok_or(Error::NotFound("request"))?, account))
 }
 
 /// An admin's answer to a membership request.
@@ -58,7 +59,7 @@ pub async fn decide(
     decision: Decision,
     idem: Option<IdempotencyRequest>,
 ) -> Result<Reply> {
-    let outcome = decide_once(deps, caller, gid, aid, decision, idem.as_ref()).await;
+    let outcome = retrying(|| decide_once(deps, caller, gid, aid, decision, idem.as_ref())).await;
     or_replay(deps, idem.as_ref(), outcome).await
 }
 
@@ -70,7 +71,7 @@ async fn decide_once(
     decision: Decision,
     idem: Option<&IdempotencyRequest>,
 ) -> Result<Reply> {
-    let (group, request) = request_of(deps, caller, gid, aid).await?;
+    let (group, request, account) = request_of(deps, caller, gid, aid).await?;
     let now = deps.clock.now();
     let approved = decision == Decision::Approve;
     let outbox = announcements::decided(&group, &request, &caller.account_id, approved, now);
@@ -88,6 +89,7 @@ async fn decide_once(
         group_id: *gid,
         member,
         account: AccountRef::Existing(aid),
+        joining: account.as_ref(),
         spend: None,
         admin: Some(&caller.account_id),
         approves_request: true,

@@ -8,12 +8,15 @@
 //! bodies, escaping every run in HTML, so no template can forget to escape a
 //! group name or an address.
 
-use html_escape::{encode_double_quoted_attribute, encode_text};
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::model::{EmailAddress, GroupName};
 use crate::outbox::OutboxEmail;
+
+mod letter;
+
+use letter::{Letter, Para};
 
 /// Product name shown in subjects and signatures.
 const PRODUCT: &str = "Groups";
@@ -141,13 +144,44 @@ pub fn removed_from_group(to: &EmailAddress, group: &GroupName) -> OutboxEmail {
                     ". You are no longer a member, and the group no longer pays for your account.",
                 ),
         )
-        .para(Para::new().text("Your account and its data remain."))
+        .now_pay_yourself()
+        .to(vec![to.clone()])
+}
+
+/// Tells a member of a dissolved group that the group's coverage of their
+/// account ended, that their account and data remain, and that they must
+/// add a payment method to keep the service.
+pub fn coverage_ended(to: &EmailAddress, group: &GroupName) -> OutboxEmail {
+    Letter::new(format!("{group} was dissolved: add a payment method"))
+        .para(
+            Para::new().text("The group ").strong(group.as_str()).text(
+                " was dissolved by its administrators, so it no longer pays for your account.",
+            ),
+        )
+        .now_pay_yourself()
+        .to(vec![to.clone()])
+}
+
+/// Tells a group's admins that its dissolution is complete: how many
+/// members were detached, and that the final usage will be billed.
+pub fn group_dissolved(
+    admins: Vec<EmailAddress>,
+    group: &GroupName,
+    members_detached: u32,
+) -> OutboxEmail {
+    Letter::new(format!("{group} has been dissolved"))
         .para(
             Para::new()
-                .strong("Add a payment method to your account")
-                .text(" so that your service continues uninterrupted."),
+                .text("The group ")
+                .strong(group.as_str())
+                .text(" has been dissolved. ")
+                .strong(members_detached.to_string())
+                .text(" members were detached; their accounts and data remain, and each was asked to add a payment method."),
         )
-        .to(vec![to.clone()])
+        .para(Para::new().text(
+            "Usage up to the dissolution is billed once all of it is collected. The group's billing information is no longer available.",
+        ))
+        .to(admins)
 }
 
 /// What the group's administrators can do with a member's account: the fact
@@ -175,176 +209,11 @@ fn human_time(at: OffsetDateTime) -> String {
         .unwrap_or_else(|_| crate::model::rfc3339(utc))
 }
 
-/// One run of text in a paragraph; both kinds are escaped in HTML.
-enum Run {
-    Plain(String),
-    Strong(String),
-}
-
-/// A paragraph, built from runs so user-controlled text is never HTML.
-struct Para(Vec<Run>);
-
-impl Para {
-    fn new() -> Self {
-        Self(Vec::new())
-    }
-
-    fn text(mut self, text: impl Into<String>) -> Self {
-        self.0.push(Run::Plain(text.into()));
-        self
-    }
-
-    fn strong(mut self, text: impl Into<String>) -> Self {
-        self.0.push(Run::Strong(text.into()));
-        self
-    }
-
-    fn plain(&self) -> String {
-        self.0
-            .iter()
-            .map(|run| match run {
-                Run::Plain(s) | Run::Strong(s) => s.as_str(),
-            })
-            .collect()
-    }
-
-    fn html(&self) -> String {
-        let mut out = String::from(r#"<p style="margin:0 0 16px;line-height:1.5">"#);
-        for run in &self.0 {
-            match run {
-                Run::Plain(s) => out.push_str(&encode_text(s)),
-                Run::Strong(s) => {
-                    out.push_str("<strong>");
-                    out.push_str(&encode_text(s));
-                    out.push_str("</strong>");
-                }
-            }
-        }
-        out.push_str("</p>\n");
-        out
-    }
-}
-
-/// A call to action: a button in HTML, a labelled link in text.
-struct Action {
-    label: &'static str,
-    url: String,
-}
-
-/// One email before rendering.
-struct Letter {
-    subject: String,
-    body: Vec<Para>,
-    action: Option<Action>,
-    closing: Vec<Para>,
-}
-
-impl Letter {
-    fn new(subject: String) -> Self {
-        Self {
-            subject: one_line(&subject),
-            body: Vec::new(),
-            action: None,
-            closing: Vec::new(),
-        }
-    }
-
-    fn para(mut self, para: Para) -> Self {
-        self.body.push(para);
-        self
-    }
-
-    fn action(mut self, label: &'static str, url: &str) -> Self {
-        self.action = Some(Action {
-            label,
-            url: url.to_owned(),
-        });
-        self
-    }
-
-    fn closing(mut self, para: Para) -> Self {
-        self.closing.push(para);
-        self
-    }
-
-    /// Renders both bodies for `to`.
-    fn to(self, to: Vec<EmailAddress>) -> OutboxEmail {
-        OutboxEmail {
-            to,
-            text: self.text(),
-            html: self.html(),
-            subject: self.subject,
-        }
-    }
-
-    fn text(&self) -> String {
-        let mut blocks: Vec<String> = self.body.iter().map(Para::plain).collect();
-        if let Some(action) = &self.action {
-            blocks.push(format!("{}:\n{}", action.label, action.url));
-        }
-        blocks.extend(self.closing.iter().map(Para::plain));
-        blocks.push(format!("-- \nThe {PRODUCT} team"));
-        let mut text = blocks.join("\n\n");
-        text.push('\n');
-        text
-    }
-
-    fn html(&self) -> String {
-        let mut content: String = self.body.iter().map(Para::html).collect();
-        if let Some(action) = &self.action {
-            content.push_str(&format!(
-                concat!(
-                    r#"<p style="margin:24px 0">"#,
-                    r#"<a href="{url}" style="background:#1a56db;color:#ffffff;padding:12px 20px;border-radius:6px;text-decoration:none;display:inline-block">{label}</a>"#,
-                    "</p>\n",
-                    r#"<p style="margin:0 0 16px;font-size:13px;color:#57606a">Or open this link: <a href="{url}">{url_text}</a></p>"#,
-                    "\n"
-                ),
-                url = encode_double_quoted_attribute(&action.url),
-                label = encode_text(action.label),
-                url_text = encode_text(&action.url),
-            ));
-        }
-        content.extend(self.closing.iter().map(Para::html));
-        layout(&self.subject, &content)
-    }
-}
-
-/// The HTML shell every email shares. `content` is already-escaped HTML.
-fn layout(title: &str, content: &str) -> String {
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-</head>
-<body style="margin:0;padding:24px;background:#f6f8fa;font-family:Helvetica,Arial,sans-serif;color:#1f2328">
-<div style="max-width:560px;margin:0 auto;background:#ffffff;border-radius:8px;padding:24px">
-{content}</div>
-<p style="max-width:560px;margin:16px auto 0;font-size:12px;color:#57606a">The {product} team</p>
-</body>
-</html>
-"#,
-        title = encode_text(title),
-        product = PRODUCT,
-    )
-}
-
-/// Subjects are one header line: control characters (never in a valid group
-/// name or address, but this is the last line of defence) become spaces.
-fn one_line(subject: &str) -> String {
-    subject
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
 
+    use super::letter::one_line;
     use super::*;
 
     fn email(raw: &str) -> EmailAddress {
