@@ -30,6 +30,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::invalid("body", "a JSON body is required"));
     }
+    // serde reads a struct from an array of its fields in order too; every
+    // body of this API is an object, and `[..]` is a client's mistake.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Error::invalid("body", "must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -71,6 +76,16 @@ mod tests {
     #[allow(dead_code)]
     struct Inner {
         count: u8,
+    }
+
+    #[test]
+    fn only_an_object_is_a_body() {
+        for body in [r#"["x", null]"#, "\"name\"", "42", "null", " [ ]"] {
+            let error = field_error(body);
+            assert_eq!(error.field, "body", "{body}");
+            assert_eq!(error.reason, "must be a JSON object", "{body}");
+        }
+        assert!(parse_json::<Sample>(br#" {"name": "x"}"#).is_ok());
     }
 
     fn field_error(body: &str) -> FieldError {

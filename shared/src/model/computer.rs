@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::AccountId;
+use super::text::{free_text, single_line};
 use crate::error::{FieldError, Result, Validator};
 
 /// Computer backups one account may have (the product's limit).
@@ -150,27 +151,6 @@ pub struct CheckIn {
 /// How far in the future a client's clock may be and still be believed.
 const CLOCK_SKEW: time::Duration = time::Duration::minutes(10);
 
-/// A short, single-line text field: trimmed, 1..=`max` characters, no control characters.
-pub(crate) fn label(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
-    let text = raw.trim();
-    if text.is_empty() {
-        return Err(FieldError::new(field, "must not be empty"));
-    }
-    if text.chars().count() > max {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(text.to_owned())
-}
-
 /// A reported instant: not later than `now` (give or take clock skew).
 fn not_future(field: &str, at: OffsetDateTime, now: OffsetDateTime) -> Result<(), FieldError> {
     if at > now + CLOCK_SKEW {
@@ -201,9 +181,9 @@ impl CheckIn {
         now: OffsetDateTime,
     ) -> crate::Result<Self> {
         let mut v = Validator::default();
-        let name = v.check(label("name", name, 100));
-        let os = v.check(label("os", os, 100));
-        let client_version = v.check(label("clientVersion", client_version, 40));
+        let name = v.check(single_line("name", name, 100));
+        let os = v.check(single_line("os", os, 100));
+        let client_version = v.check(single_line("clientVersion", client_version, 40));
         if let Some(at) = last_backup_at {
             v.check(not_future("lastBackupAt", at, now));
         }
@@ -222,22 +202,14 @@ impl CheckIn {
         let mut clean = Vec::with_capacity(alerts.len().min(MAX_ALERTS));
         for (i, alert) in alerts.into_iter().take(MAX_ALERTS).enumerate() {
             v.check(not_future(&format!("alerts[{i}].since"), alert.since, now));
-            let detail = alert.detail.trim();
-            if detail.chars().count() > 500 {
-                v.push(FieldError::new(
-                    format!("alerts[{i}].detail"),
-                    "must be at most 500 characters",
-                ));
-            } else if detail.chars().any(|c| c.is_control() && c != '\n') {
-                v.push(FieldError::new(
-                    format!("alerts[{i}].detail"),
-                    "must not contain control characters",
-                ));
-            }
-            clean.push(Alert {
-                detail: detail.to_owned(),
-                ..alert
-            });
+            let detail = v
+                .check(free_text(
+                    &format!("alerts[{i}].detail"),
+                    &alert.detail,
+                    500,
+                ))
+                .unwrap_or_default();
+            clean.push(Alert { detail, ..alert });
         }
         v.finish()?;
         match (name, os, client_version, selected_bytes, files_remaining) {

@@ -51,8 +51,9 @@ pub fn join_outcome(
     email: &EmailAddress,
     email_verified: bool,
 ) -> JoinOutcome {
-    let invited_here = matches!(via, TokenKind::Invitation { email: invited } if email_verified && invited == email);
-    if invited_here || group.join_policy.admits_directly(email, email_verified) {
+    if via.invites(email, email_verified)
+        || group.join_policy.admits_directly(email, email_verified)
+    {
         JoinOutcome::Join
     } else {
         JoinOutcome::Request

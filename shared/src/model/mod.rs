@@ -11,6 +11,7 @@ mod group;
 mod ids;
 mod membership;
 mod name;
+pub mod text;
 mod token;
 
 pub use account::{Account, Usage, UsageDelta};

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
 
-/// A trimmed, non-empty name of at most 100 characters without control characters.
+/// A trimmed, non-empty name of at most 100 visible characters (see
+/// [`super::text`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct GroupName(String);
@@ -17,23 +18,7 @@ impl GroupName {
 
     /// Validates and trims a name.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(FieldError::new(field, "must not be empty"));
-        }
-        if name.chars().count() > Self::MAX_CHARS {
-            return Err(FieldError::new(
-                field,
-                format!("must be at most {} characters", Self::MAX_CHARS),
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                field,
-                "must not contain control characters",
-            ));
-        }
-        Ok(Self(name.to_owned()))
+        super::text::single_line(field, raw, Self::MAX_CHARS).map(Self)
     }
 
     /// The name as shown to people.

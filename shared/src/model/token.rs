@@ -97,6 +97,14 @@ pub enum TokenKind {
     },
 }
 
+impl TokenKind {
+    /// An email invitation addressed to this very address, verified: the
+    /// invitee, the only one who may spend it.
+    pub fn invites(&self, email: &EmailAddress, email_verified: bool) -> bool {
+        matches!(self, Self::Invitation { email: invited } if email_verified && invited == email)
+    }
+}
+
 /// A live token's record (the token text itself is never stored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -142,8 +142,10 @@ impl Repository {
         match &token.via {
             TokenKind::Link => tx.check(
                 &key,
+                // Also an invitation's token used as a link by someone
+                // else: it must still be unspent.
                 Guard::new(
-                    Expr::new("attribute_exists(PK)"),
+                    Expr::new("attribute_exists(PK) AND attribute_not_exists(usedAt)"),
                     Refusal::explain(move |old| explain_token(old, now)),
                 ),
             ),
