@@ -64,13 +64,39 @@ pub async fn spawn_app_without_stream() -> TestApp {
     spawn_on(standins, shared::deps::Settings::default(), false).await
 }
 
+/// Starts everything with `fault` in the handlers' DynamoDB client: what
+/// real DynamoDB does under load, which the emulator never does (arm it once
+/// the test's data is in place).
+pub async fn spawn_app_with_fault(fault: standins::faults::Fault) -> TestApp {
+    let standins = StandIns::start(Storage::Memory, Names::default())
+        .await
+        .expect("embedded stand-ins start");
+    spawn_on_client(
+        standins,
+        shared::deps::Settings::default(),
+        true,
+        Some(fault),
+    )
+    .await
+}
+
 async fn spawn_on(standins: StandIns, settings: shared::deps::Settings, stream: bool) -> TestApp {
+    spawn_on_client(standins, settings, stream, None).await
+}
+
+async fn spawn_on_client(
+    standins: StandIns,
+    settings: shared::deps::Settings,
+    stream: bool,
+    fault: Option<standins::faults::Fault>,
+) -> TestApp {
     let clock = FixedClock::new(time::OffsetDateTime::now_utc());
     let requests = standins::counting::RequestCounter::default();
-    let repo = Repository::new(
-        standins.counted_dynamodb(requests.clone()),
-        standins.names.table.clone(),
-    );
+    let client = match fault {
+        Some(fault) => standins.faulty_dynamodb(fault, requests.clone()),
+        None => standins.counted_dynamodb(requests.clone()),
+    };
+    let repo = Repository::new(client, standins.names.table.clone());
     let deps = Arc::new(Deps::new(repo, Arc::new(clock.clone()), settings));
     let key = TokenKey::random();
     let app = local::app(deps.clone(), key.clone()).expect("gateway routes build");
@@ -111,6 +137,8 @@ pub struct Reply {
     pub content_type: String,
     /// Parsed body.
     pub body: Value,
+    /// `retry-after` header, when the refusal lifts.
+    pub retry_after: Option<String>,
 }
 
 impl TestApp {
@@ -158,6 +186,11 @@ impl TestApp {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let text = resp.text().await.expect("body");
         let body = if text.is_empty() {
             Value::Null
@@ -168,6 +201,7 @@ impl TestApp {
             status,
             content_type,
             body,
+            retry_after,
         }
     }
 

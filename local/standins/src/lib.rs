@@ -4,6 +4,7 @@
 //! Never a dependency of a Lambda.
 
 pub mod counting;
+pub mod faults;
 pub mod streams;
 mod table;
 
@@ -193,6 +194,27 @@ impl StandIns {
         let config = aws_sdk_dynamodb::config::Builder::from(&self.sdk_config)
             .endpoint_url(&self.dynamodb_endpoint)
             .interceptor(counter)
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// A DynamoDB client whose responses `fault` rewrites (and whose requests
+    /// `counter` records); the SDK retries quickly, so a test reaches the end
+    /// of its retries in milliseconds.
+    pub fn faulty_dynamodb(
+        &self,
+        fault: faults::Fault,
+        counter: counting::RequestCounter,
+    ) -> aws_sdk_dynamodb::Client {
+        let retries = aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(std::time::Duration::from_millis(5))
+            .with_max_backoff(std::time::Duration::from_millis(20));
+        let config = aws_sdk_dynamodb::config::Builder::from(&self.sdk_config)
+            .endpoint_url(&self.dynamodb_endpoint)
+            .retry_config(retries)
+            .interceptor(counter)
+            .interceptor(fault)
             .build();
         aws_sdk_dynamodb::Client::from_conf(config)
     }

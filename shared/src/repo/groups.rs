@@ -11,7 +11,9 @@ use time::OffsetDateTime;
 
 use super::accounts::{AccountWrite, GroupRule};
 use super::tx::{Expr, Guard, Refusal, Tx};
-use super::{IdempotentWrite, Item, Repository, Written, from_item, key_map, n, s};
+use super::{
+    IdempotentWrite, Item, Repository, Written, from_item, key_map, n, s, sdk_error, service_error,
+};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
@@ -133,7 +135,7 @@ impl Repository {
             .items()
             .send();
         while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| Error::unexpected(e.into_service_error()))?;
+            let item = item.map_err(sdk_error)?;
             let link: AdminLink = from_item(item)?;
             group_keys.push(keys::group(&link.group_id));
         }
@@ -233,7 +235,7 @@ impl Repository {
                     explain_group(e.item().cloned(), Some(caller))?;
                     Err(Error::unexpected("group update condition failed for an active admin"))
                 }
-                other => Err(Error::unexpected(other)),
+                other => Err(service_error(other)),
             },
         }
     }

@@ -8,7 +8,7 @@ use super::accounts::{AccountWrite, GroupRule, Who};
 use super::groups::explain_group;
 use super::requests::add_decision;
 use super::tx::{Expr, Guard, Refusal, Tx};
-use super::{IdempotentWrite, Repository, Written, from_item, key_map, n, s};
+use super::{IdempotentWrite, Repository, Written, from_item, key_map, n, s, sdk_error};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
@@ -231,10 +231,7 @@ impl Repository {
                 .expression_attribute_values(":prefix", s(keys::MEMBER_PREFIX))
                 .set_exclusive_start_key(Some(key_map(&keys::member(gid, aid)))),
         };
-        let out = query
-            .send()
-            .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+        let out = query.send().await.map_err(sdk_error)?;
         let members = out
             .items
             .unwrap_or_default()

@@ -79,7 +79,7 @@ impl Repository {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+            .map_err(sdk_error)?;
         out.item.map(from_item).transpose()
     }
 
@@ -99,7 +99,7 @@ impl Repository {
                 .request_items(self.table(), request)
                 .send()
                 .await
-                .map_err(|e| Error::unexpected(e.into_service_error()))?;
+                .map_err(sdk_error)?;
             items.extend(
                 out.responses
                     .unwrap_or_default()
@@ -194,9 +194,7 @@ impl Repository {
             .send();
         let mut out = Vec::new();
         while let Some(item) = pages.next().await {
-            out.push(from_item(
-                item.map_err(|e| Error::unexpected(e.into_service_error()))?,
-            )?);
+            out.push(from_item(item.map_err(sdk_error)?)?);
         }
         Ok(out)
     }
@@ -224,6 +222,42 @@ pub(crate) fn to_item<T: Serialize>(key: &Key, entity: &str, value: &T) -> Resul
 /// Deserialises an item, ignoring key attributes.
 pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, Error> {
     serde_dynamo::from_item(item).map_err(Error::unexpected)
+}
+
+/// DynamoDB error codes that mean "too much at once", left after the SDK's
+/// own retries: answered 503 `busy` with `Retry-After`, not 500.
+const THROTTLED: [&str; 4] = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+];
+
+/// The one mapping of a failed SDK call: throttling is [`Error::busy`],
+/// anything else unexpected (with its cause kept for the logs).
+pub(crate) fn sdk_error<E, R>(error: aws_sdk_dynamodb::error::SdkError<E, R>) -> Error
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata
+        + aws_smithy_runtime_api::client::result::CreateUnhandledError
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    service_error(error.into_service_error())
+}
+
+/// [`sdk_error`] for an operation error already taken apart (after its
+/// expected cases, such as a failed condition, were matched).
+pub(crate) fn service_error<E>(error: E) -> Error
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if THROTTLED.contains(&error.code().unwrap_or_default()) {
+        return Error::busy();
+    }
+    Error::unexpected(error)
 }
 
 /// A string attribute.
