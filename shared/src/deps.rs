@@ -37,6 +37,12 @@ pub struct Settings {
     pub max_members: u32,
     /// Email invitations one group may send per UTC day.
     pub invites_per_day: u32,
+    /// Email invitations one account may send per UTC day, over all its groups.
+    pub invites_per_account_per_day: u32,
+    /// Groups one account may create per UTC day.
+    pub groups_per_account_per_day: u32,
+    /// How often one invitation may be sent again.
+    pub resends: crate::model::ResendLimits,
     /// Where invite links point, e.g. `https://groups.example.com`.
     pub public_base_url: String,
     /// Prices for groups created from now on.
@@ -48,6 +54,9 @@ impl Default for Settings {
         Self {
             max_members: crate::model::MAX_MEMBERS,
             invites_per_day: 500,
+            invites_per_account_per_day: 1_000,
+            groups_per_account_per_day: 3,
+            resends: crate::model::ResendLimits::default(),
             public_base_url: "http://127.0.0.1:3000".into(),
             prices: crate::model::Prices::default(),
         }
@@ -56,8 +65,10 @@ impl Default for Settings {
 
 impl Settings {
     /// Reads optional overrides: `MAX_MEMBERS_PER_GROUP`, `INVITES_PER_DAY`,
-    /// `PUBLIC_BASE_URL`, and the prices `COMPUTER_MONTH_CENTS`,
-    /// `B2_TB_MONTH_CENTS`, `B2_FREE_GB`.
+    /// the abuse caps `INVITES_PER_ACCOUNT_PER_DAY`,
+    /// `GROUPS_PER_ACCOUNT_PER_DAY`, `RESENDS_PER_INVITATION`,
+    /// `RESEND_INTERVAL_MINUTES`, `PUBLIC_BASE_URL`, and the prices
+    /// `COMPUTER_MONTH_CENTS`, `B2_TB_MONTH_CENTS`, `B2_FREE_GB`.
     pub fn from_env() -> Result<Self, MissingSetting> {
         let mut settings = Self::default();
         if let Ok(v) = std::env::var("MAX_MEMBERS_PER_GROUP") {
@@ -67,6 +78,24 @@ impl Settings {
         }
         if let Ok(v) = std::env::var("INVITES_PER_DAY") {
             settings.invites_per_day = v.parse().map_err(|_| MissingSetting("INVITES_PER_DAY"))?;
+        }
+        let count = |name: &'static str| -> Result<Option<u32>, MissingSetting> {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.parse::<u32>().map_err(|_| MissingSetting(name)))
+                .transpose()
+        };
+        if let Some(cap) = count("INVITES_PER_ACCOUNT_PER_DAY")? {
+            settings.invites_per_account_per_day = cap;
+        }
+        if let Some(cap) = count("GROUPS_PER_ACCOUNT_PER_DAY")? {
+            settings.groups_per_account_per_day = cap;
+        }
+        if let Some(max) = count("RESENDS_PER_INVITATION")? {
+            settings.resends.max = max;
+        }
+        if let Some(minutes) = count("RESEND_INTERVAL_MINUTES")? {
+            settings.resends.interval = time::Duration::minutes(i64::from(minutes));
         }
         if let Ok(v) = std::env::var("PUBLIC_BASE_URL") {
             settings.public_base_url = v.trim_end_matches('/').to_owned();

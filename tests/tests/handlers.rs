@@ -269,6 +269,7 @@ async fn fixtures_group(app: &e2e::TestApp) -> shared::model::GroupId {
             &group,
             &alice,
             &shared::model::Billing::new(now, Default::default()),
+            1,
             None,
             now,
         )

@@ -256,6 +256,7 @@ async fn email_invitations_admit_their_addressee_once_and_can_be_resent_or_revok
 
     // Ivy's invitation is resent: the old token dies, the new one admits her directly.
     let ivy_old = invited_token(&app, "ivy@contoso.com").await;
+    app.clock.advance(time::Duration::hours(1)); // resends: at most hourly
     let resent = app
         .post(
             &format!("/groups/{gid}/invitations/ivy@contoso.com/resend"),

@@ -3,6 +3,7 @@
 mod account;
 mod billing;
 mod bucket;
+mod caps;
 mod computer;
 mod dissolution;
 mod domain;
@@ -19,6 +20,7 @@ pub use billing::{
     Billing, Estimate, GB, GroupUsage, PaymentMethod, Prices, RenewalDay, TB, estimate,
 };
 pub use bucket::{Bucket, BucketName, MAX_BUCKETS_PER_ACCOUNT};
+pub use caps::{DailyCap, ResendLimits, until_tomorrow};
 pub use computer::{
     Alert, AlertKind, CheckIn, Computer, ComputerId, MAX_ALERTS, MAX_COMPUTERS_PER_ACCOUNT,
 };
