@@ -776,8 +776,12 @@ impl Reader<'_> {
         for event in events(props) {
             let event_props = event.get("Properties");
             match event.get("Type").and_then(Value::as_str) {
-                // API Gateway invokes through the function's resource policy.
-                Some("HttpApi") => {}
+                // Pushed by a service that invokes through the function's
+                // resource policy: nothing on the role.
+                Some(
+                    "HttpApi" | "Api" | "Schedule" | "ScheduleV2" | "EventBridgeRule"
+                    | "CloudWatchEvent" | "S3" | "SNS",
+                ) => {}
                 Some("DynamoDB") => {
                     out.push(grant(
                         &[
