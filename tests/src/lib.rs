@@ -2,6 +2,8 @@
 //! table per test, so tests run in parallel) and the local gateway on an
 //! ephemeral port, and returns a client for it.
 
+pub mod iam;
+
 use std::sync::Arc;
 
 use local::TokenKey;
@@ -39,6 +41,10 @@ pub struct TestApp {
     mail_dir: tempfile::TempDir,
     /// Every DynamoDB request the handlers (and the outbox sender) sent.
     pub requests: standins::counting::RequestCounter,
+    /// The IAM authorisations of every request a function's code sent
+    /// (handlers behind the gateway, the outbox sender, the job workers):
+    /// checked against the template's policies when the app is dropped.
+    pub calls: standins::calls::CallRecorder,
 }
 
 /// Starts everything for one test, with the production limits.
@@ -92,10 +98,21 @@ async fn spawn_on_client(
 ) -> TestApp {
     let clock = FixedClock::new(time::OffsetDateTime::now_utc());
     let requests = standins::counting::RequestCounter::default();
-    let client = match fault {
-        Some(fault) => standins.faulty_dynamodb(fault, requests.clone()),
-        None => standins.counted_dynamodb(requests.clone()),
-    };
+    let calls = standins::calls::CallRecorder::new(
+        &standins::TableDefinition::from_template().expect("the template's table"),
+    );
+    let mut config = standins
+        .dynamodb_config()
+        .interceptor(requests.clone())
+        .interceptor(calls.clone());
+    if let Some(fault) = fault {
+        // The SDK retries quickly, so a test reaches the end of its retries
+        // in milliseconds.
+        config = config
+            .retry_config(standins::faults::quick_retries())
+            .interceptor(fault);
+    }
+    let client = aws_sdk_dynamodb::Client::from_conf(config.build());
     let repo = Repository::new(client, standins.names.table.clone());
     let deps = Arc::new(Deps::new(repo, Arc::new(clock.clone()), settings));
     let key = TokenKey::random();
@@ -125,6 +142,21 @@ async fn spawn_on_client(
         stream,
         mail_dir: tempfile::tempdir().expect("temp dir"),
         requests,
+        calls,
+    }
+}
+
+/// Every test holds the functions it ran to their IAM policies: a call that
+/// the function's policy in `infra/template.yaml` does not grant fails the
+/// test, as AWS would refuse it (`tests/tests/iam.rs` checks the other way
+/// too: nothing granted that is never called).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let findings = iam::template().ungranted(&self.calls.take());
+        assert!(findings.is_empty(), "{findings}");
     }
 }
 
@@ -318,6 +350,12 @@ impl TestApp {
             self.deps.clock.clone(),
         )
         .with_backoff(Backoff::immediate(2));
+        self.deliver_outbox_with(&sender).await;
+    }
+
+    /// Runs `sender` (the outbox sender's code, with whatever adapters it
+    /// was given) over everything the stream holds so far.
+    pub async fn deliver_outbox_with(&self, sender: &OutboxSender) {
         let mut stream = self
             .stream
             .as_ref()
@@ -329,7 +367,11 @@ impl TestApp {
             if records.is_empty() {
                 break;
             }
-            let failed = sender.deliver_records(&records).await;
+            let failed = standins::calls::as_function(
+                iam::template().outbox_sender(),
+                sender.deliver_records(&records),
+            )
+            .await;
             assert!(failed.is_empty(), "outbox delivery failed for {failed:?}");
         }
     }
@@ -345,10 +387,13 @@ impl TestApp {
                 return ran;
             }
             for job in jobs {
-                runner::run(
-                    &self.deps,
-                    &job,
-                    Budget::for_time(std::time::Duration::from_secs(600)),
+                standins::calls::as_function(
+                    iam::template().job_worker(job.kind()),
+                    runner::run(
+                        &self.deps,
+                        &job,
+                        Budget::for_time(std::time::Duration::from_secs(600)),
+                    ),
                 )
                 .await
                 .unwrap_or_else(|e| panic!("job {job:?} failed: {e:?}"));

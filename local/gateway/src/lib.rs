@@ -96,6 +96,7 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
         let deps = deps.clone();
         let key = (!route.public).then(|| key.clone());
         let route_key = route.key();
+        let function: Arc<str> = Arc::from(route.function.as_str());
         router = router.route(
             &route.path,
             on(
@@ -104,6 +105,7 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
                     invoke(
                         deps.clone(),
                         key.clone(),
+                        function.clone(),
                         handler.clone(),
                         route_key.clone(),
                         params,
@@ -125,6 +127,7 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
 async fn invoke(
     deps: Arc<Deps>,
     key: Option<TokenKey>,
+    function: Arc<str>,
     handler: Handler,
     route_key: String,
     params: HashMap<String, String>,
@@ -175,7 +178,9 @@ async fn invoke(
                 .into_response();
         }
     };
-    let response = handler(deps, request).await;
+    // The function's AWS requests are attributed to it, so tests can hold
+    // them to its IAM policy (standins::calls).
+    let response = standins::calls::as_function(&function, handler(deps, request)).await;
     to_axum(response)
 }
 

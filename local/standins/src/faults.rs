@@ -64,6 +64,15 @@ impl Fault {
     }
 }
 
+/// SDK retries as configured, but milliseconds apart: a faulted test
+/// reaches the end of them at once.
+pub fn quick_retries() -> aws_sdk_dynamodb::config::retry::RetryConfig {
+    aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(std::time::Duration::from_millis(5))
+        .with_max_backoff(std::time::Duration::from_millis(20))
+}
+
 impl Fault {
     fn applies(&self, cfg: &ConfigBag) -> bool {
         self.armed.load(Ordering::SeqCst)

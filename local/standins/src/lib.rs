@@ -3,6 +3,7 @@
 //! wire protocol on 127.0.0.1, so the production SDK code path is what runs.
 //! Never a dependency of a Lambda.
 
+pub mod calls;
 pub mod counting;
 pub mod faults;
 pub mod streams;
@@ -198,25 +199,11 @@ impl StandIns {
         aws_sdk_dynamodb::Client::from_conf(config)
     }
 
-    /// A DynamoDB client whose responses `fault` rewrites (and whose requests
-    /// `counter` records); the SDK retries quickly, so a test reaches the end
-    /// of its retries in milliseconds.
-    pub fn faulty_dynamodb(
-        &self,
-        fault: faults::Fault,
-        counter: counting::RequestCounter,
-    ) -> aws_sdk_dynamodb::Client {
-        let retries = aws_sdk_dynamodb::config::retry::RetryConfig::standard()
-            .with_max_attempts(3)
-            .with_initial_backoff(std::time::Duration::from_millis(5))
-            .with_max_backoff(std::time::Duration::from_millis(20));
-        let config = aws_sdk_dynamodb::config::Builder::from(&self.sdk_config)
+    /// The configuration of [`StandIns::dynamodb`], to add interceptors to
+    /// (the tests' request counter and call recorder).
+    pub fn dynamodb_config(&self) -> aws_sdk_dynamodb::config::Builder {
+        aws_sdk_dynamodb::config::Builder::from(&self.sdk_config)
             .endpoint_url(&self.dynamodb_endpoint)
-            .retry_config(retries)
-            .interceptor(counter)
-            .interceptor(fault)
-            .build();
-        aws_sdk_dynamodb::Client::from_conf(config)
     }
 
     /// An S3 client for the stand-in (path-style addressing).

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::announcements;
 use super::groups::get_group;
-use super::idempotency::write_once;
+use super::idempotency::{or_replay, write_once};
 use crate::api::{
     CreateInvitationsRequest, InvitationView, InvitationsResult, LinkStateView, NewLinkView,
     Rejected,
@@ -224,6 +224,19 @@ pub async fn resend_invitation(
     email: &EmailAddress,
     idem: Option<IdempotencyRequest>,
 ) -> Result<Reply> {
+    // A retry of a resend that went out finds the invitation just sent
+    // (too soon to resend): it gets the first reply, not the refusal.
+    let outcome = resend_once(deps, caller, gid, email, idem.as_ref()).await;
+    or_replay(deps, idem.as_ref(), outcome).await
+}
+
+async fn resend_once(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    email: &EmailAddress,
+    idem: Option<&IdempotencyRequest>,
+) -> Result<Reply> {
     let (group, old) = invitation_of(deps, caller, gid, email).await?;
     let now = deps.clock.now();
     deps.settings.resends.check(&old, now)?;
@@ -237,7 +250,7 @@ pub async fn resend_invitation(
         now,
     );
     let reply = Reply::json(200, &InvitationView::new(&new.invitation, now))?;
-    write_once(idem.as_ref(), reply, |record| async move {
+    write_once(idem, reply, |record| async move {
         deps.repo
             .resend_invitation(gid, &old, &new, invite_caps(deps), record.as_ref(), now)
             .await
