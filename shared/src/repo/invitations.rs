@@ -253,8 +253,15 @@ impl Repository {
         Ok((tx, old_hash))
     }
 
-    /// Pending invitations of a group. One `Query` per page.
-    pub async fn list_invitations(&self, gid: &GroupId) -> Result<Vec<Invitation>> {
-        self.list_prefix(gid, keys::INVITE_PREFIX).await
+    /// A page of a group's invitations, by address, and where the next page
+    /// starts. One `Query`.
+    pub async fn list_invitations(
+        &self,
+        gid: &GroupId,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<Invitation>, Option<String>)> {
+        self.page_prefix(gid, keys::INVITE_PREFIX, limit, after)
+            .await
     }
 }

@@ -175,14 +175,17 @@ impl Repository {
             .map_err(|_| Error::unexpected("BatchGetItem answered another number of keys"))
     }
 
-    /// Every item of a group's partition under a sort-key prefix. One
-    /// consistent `Query` per 1 MB page.
-    pub(crate) async fn list_prefix<T: DeserializeOwned>(
+    /// One page of a group's items under a sort-key prefix, resuming after
+    /// the sort key `after` (a page token the caller was given); with the
+    /// sort key to resume after when more may follow. One consistent `Query`.
+    pub(crate) async fn page_prefix<T: DeserializeOwned>(
         &self,
         gid: &GroupId,
         prefix: &str,
-    ) -> Result<Vec<T>, Error> {
-        let mut pages = self
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<T>, Option<String>), Error> {
+        let mut query = self
             .client
             .query()
             .table_name(self.table())
@@ -190,14 +193,31 @@ impl Repository {
             .expression_attribute_values(":pk", s(keys::group_pk(gid)))
             .expression_attribute_values(":prefix", s(prefix))
             .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            out.push(from_item(item.map_err(sdk_error)?)?);
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(after) = after {
+            if !after.starts_with(prefix) {
+                return Err(Error::invalid(
+                    "nextToken",
+                    "is not a token this list gave out",
+                ));
+            }
+            query = query.set_exclusive_start_key(Some(key_map(&Key {
+                pk: keys::group_pk(gid),
+                sk: after.to_owned(),
+            })));
         }
-        Ok(out)
+        let out = query.send().await.map_err(sdk_error)?;
+        let items = out.items.unwrap_or_default();
+        let next = match out.last_evaluated_key {
+            Some(_) => items
+                .last()
+                .and_then(|i| i.get(keys::SK))
+                .and_then(|sk| sk.as_s().ok())
+                .cloned(),
+            None => None,
+        };
+        let page = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok((page, next))
     }
 }
 

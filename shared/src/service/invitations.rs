@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use super::announcements;
 use super::groups::get_group;
 use super::idempotency::{or_replay, write_once};
+use crate::api::page;
 use crate::api::{
     CreateInvitationsRequest, InvitationView, InvitationsResult, LinkStateView, NewLinkView,
     Rejected,
@@ -182,21 +183,27 @@ pub async fn create_invitations(
     })
 }
 
-/// Pending (and expired, not yet resent) invitations.
+/// A page of pending (and expired, not yet resent) invitations by address,
+/// and the token of the next page.
 pub async fn list_invitations(
     deps: &Deps,
     caller: &Caller,
     gid: &GroupId,
-) -> Result<Vec<InvitationView>> {
+    limit: usize,
+    next_token: Option<&str>,
+) -> Result<(Vec<InvitationView>, Option<String>)> {
     get_group(deps, caller, gid).await?;
+    let after: Option<String> = next_token.map(page::decode).transpose()?;
     let now = deps.clock.now();
-    Ok(deps
+    let (invitations, next) = deps
         .repo
-        .list_invitations(gid)
-        .await?
+        .list_invitations(gid, limit, after.as_deref())
+        .await?;
+    let views = invitations
         .iter()
         .map(|i| InvitationView::new(i, now))
-        .collect())
+        .collect();
+    Ok((views, next.as_ref().map(page::encode).transpose()?))
 }
 
 /// The group (if the caller administers it) and its invitation to `email`.

@@ -20,13 +20,12 @@ pub async fn list_members(
     deps: &Deps,
     caller: &Caller,
     gid: &GroupId,
-    limit: i32,
+    limit: usize,
     after: Option<&AccountId>,
 ) -> Result<(Vec<Member>, Option<AccountId>)> {
     get_group(deps, caller, gid).await?;
-    deps.repo
-        .list_members(gid, limit.clamp(1, 1000), after)
-        .await
+    let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+    deps.repo.list_members(gid, limit, after).await
 }
 
 /// An admin joins their own group without a token (same limits).
