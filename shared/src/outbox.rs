@@ -65,6 +65,9 @@ pub enum MembershipChange {
     Denied,
     /// A member was removed (by an admin, or by the group's dissolution).
     Removed,
+    /// A member left the group of their own accord (in a managed group,
+    /// withdrawing their consent to admin access).
+    Left,
     /// The group was dissolved.
     Dissolved,
 }
@@ -78,6 +81,7 @@ impl MembershipChange {
             Self::Joined => "MemberJoined",
             Self::Denied => "MembershipDenied",
             Self::Removed => "MemberRemoved",
+            Self::Left => "MemberLeft",
             Self::Dissolved => "GroupDissolved",
         }
     }

@@ -572,6 +572,9 @@ async fn every_function_runs(app: &TestApp) -> BTreeSet<Access> {
         404,
         "remove a member again",
     );
+    let dave = app.token("dave@contoso.com");
+    expect(app.delete("/me/group", &dave).await, 204, "leave the group");
+    expect(app.delete("/me/group", &dave).await, 404, "leave again");
 
     // Computers and buckets (alice is a member now).
     let computer = |alerts: usize| {

@@ -55,6 +55,7 @@ handlers! {
     "list-requests" => list_requests,
     "preview-invitation" => preview_invitation,
     "remove-member" => remove_member,
+    "leave-group" => leave_group,
     "resend-invitation" => resend_invitation,
     "revoke-invitation" => revoke_invitation,
     "rotate-invite-link" => rotate_invite_link,

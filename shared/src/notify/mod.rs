@@ -148,6 +148,46 @@ pub fn removed_from_group(to: &EmailAddress, group: &GroupName) -> OutboxEmail {
         .to(vec![to.clone()])
 }
 
+/// Confirms to a member that they left a group, and (as a removal does)
+/// that they must now add a payment method.
+pub fn left_group(to: &EmailAddress, group: &GroupName, managed: bool) -> OutboxEmail {
+    let mut letter = Letter::new(format!("You left {group}")).para(
+        Para::new()
+            .text("You left the group ")
+            .strong(group.as_str())
+            .text(". You are no longer a member, and the group no longer pays for your account."),
+    );
+    if managed {
+        letter = letter.para(
+            Para::new().text("Its administrators can no longer access or manage your account."),
+        );
+    }
+    letter.now_pay_yourself().to(vec![to.clone()])
+}
+
+/// Tells a group's admins that a member left (in a managed group, that their
+/// access to that account ended).
+pub fn member_left(
+    admins: Vec<EmailAddress>,
+    group: &GroupName,
+    member: &EmailAddress,
+    managed: bool,
+) -> OutboxEmail {
+    let mut letter = Letter::new(format!("{member} left {group}")).para(
+        Para::new()
+            .strong(member.as_str())
+            .text(" left your group ")
+            .strong(group.as_str())
+            .text(", which no longer pays for their account."),
+    );
+    if managed {
+        letter = letter.para(Para::new().text(
+            "They withdrew their consent to managed access: administrators can no longer access or manage their account.",
+        ));
+    }
+    letter.to(admins)
+}
+
 /// Tells a member of a dissolved group that the group's coverage of their
 /// account ended, that their account and data remain, and that they must
 /// add a payment method to keep the service.

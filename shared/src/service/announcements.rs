@@ -180,3 +180,31 @@ pub(crate) fn removed(
         ),
     ]
 }
+
+/// A member left: their payment-method email, the admins' notice (always:
+/// in a managed group it ends their access), and `Left`.
+pub(crate) fn left(group: &Group, member: &Member, now: OffsetDateTime) -> Vec<OutboxItem> {
+    vec![
+        OutboxItem::email(
+            notify::left_group(&member.email, &group.name, group.managed),
+            now,
+        ),
+        OutboxItem::email(
+            notify::member_left(
+                group.admin_emails(),
+                &group.name,
+                &member.email,
+                group.managed,
+            ),
+            now,
+        ),
+        event(
+            MembershipChange::Left,
+            &group.id,
+            Some(&member.account_id),
+            &member.email,
+            &member.account_id,
+            now,
+        ),
+    ]
+}

@@ -116,7 +116,36 @@ pub async fn remove_member(
         let now = deps.clock.now();
         let outbox = announcements::removed(&group, &member, &caller.account_id, now);
         deps.repo
-            .remove_member(gid, &caller.account_id, &account, &outbox, now)
+            .remove_member(gid, Some(&caller.account_id), &account, &outbox, now)
+            .await
+    })
+    .await
+}
+
+/// The caller leaves their group (in a managed group, withdrawing consent to
+/// admin access): they get the same payment-method email as a removal, the
+/// admins are told. Their account stays. 404 when in no group.
+pub async fn leave_group(deps: &Deps, caller: &Caller) -> Result<()> {
+    retrying(|| async {
+        let account = deps
+            .repo
+            .get_account(&caller.account_id)
+            .await?
+            .ok_or(Error::NotFound("group membership"))?;
+        let gid = account
+            .group_id
+            .ok_or(Error::NotFound("group membership"))?;
+        let (group, member) = deps
+            .repo
+            .group_with::<Member>(&gid, &keys::member(&gid, &caller.account_id))
+            .await?;
+        let (Some(group), Some(member)) = (group, member) else {
+            return Err(Error::NotFound("group membership"));
+        };
+        let now = deps.clock.now();
+        let outbox = announcements::left(&group, &member, now);
+        deps.repo
+            .remove_member(&gid, None, &account, &outbox, now)
             .await
     })
     .await
