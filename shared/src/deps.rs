@@ -133,6 +133,9 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// Limits and links.
     pub settings: Settings,
+    /// Turns invitation-token seals into tokens: only where invitations are
+    /// minted or sent (see [`Deps::with_invite_secret`]).
+    pub invite_secret: Option<crate::model::InviteSecret>,
 }
 
 impl Deps {
@@ -142,17 +145,61 @@ impl Deps {
             repo,
             clock,
             settings,
+            invite_secret: None,
         }
+    }
+
+    /// These dependencies holding `secret`, for the functions that mint
+    /// invitation tokens.
+    pub fn with_invite_secret(mut self, secret: crate::model::InviteSecret) -> Self {
+        self.invite_secret = Some(secret);
+        self
     }
 
     /// Builds clients from the standard AWS environment and `TABLE_NAME`.
     pub async fn from_env() -> Result<Self, MissingSetting> {
+        Self::from_sdk(&sdk_config().await)
+    }
+
+    fn from_sdk(sdk: &aws_config::SdkConfig) -> Result<Self, MissingSetting> {
         let table = required_env("TABLE_NAME")?;
         let settings = Settings::from_env()?;
-        let sdk = sdk_config().await;
-        let repo = Repository::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+        let repo = Repository::new(aws_sdk_dynamodb::Client::new(sdk), table);
         Ok(Self::new(repo, Arc::new(SystemClock), settings))
     }
+
+    /// [`Deps::from_env`] plus the invitation-token secret (see
+    /// [`invite_secret_from_env`]), for the functions that mint invitations.
+    #[cfg(feature = "invite-secret")]
+    pub async fn from_env_with_invite_secret()
+    -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let sdk = sdk_config().await;
+        let secret = invite_secret_from_env(&sdk).await?;
+        Ok(Self::from_sdk(&sdk)?.with_invite_secret(secret))
+    }
+}
+
+/// The invitation-token secret, read once per cold start from the Secrets
+/// Manager secret named by `INVITE_SECRET_ARN` (its ARN or name).
+#[cfg(feature = "invite-secret")]
+pub async fn invite_secret_from_env(
+    sdk: &aws_config::SdkConfig,
+) -> Result<crate::model::InviteSecret, Box<dyn std::error::Error + Send + Sync>> {
+    let id = required_env("INVITE_SECRET_ARN")?;
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    invite_secret_from(&client, &id).await
+}
+
+/// [`invite_secret_from_env`] with a given client (tests: moto).
+#[cfg(feature = "invite-secret")]
+pub async fn invite_secret_from(
+    client: &aws_sdk_secretsmanager::Client,
+    id: &str,
+) -> Result<crate::model::InviteSecret, Box<dyn std::error::Error + Send + Sync>> {
+    let out = client.get_secret_value().secret_id(id).send().await?;
+    let text = out.secret_string().unwrap_or_default();
+    crate::model::InviteSecret::from_text(text)
+        .ok_or_else(|| "the invitation-token secret must be at least 32 characters".into())
 }
 
 /// The AWS SDK configuration of a Lambda: `aws_config::load_defaults` (region,

@@ -750,6 +750,19 @@ impl Reader<'_> {
             "SAM attaches AWSLambdaBasicExecutionRole: Lambda writes the function's logs".into(),
             GrantedBy::Sam,
         )];
+        let invite_secret = props
+            .get("Environment")
+            .and_then(|e| e.get("Variables"))
+            .and_then(|v| v.get("INVITE_SECRET_ARN"));
+        if invite_secret.is_some() {
+            out.push(grant(
+                &["secretsmanager:GetSecretValue", "kms:Decrypt"],
+                "the invitation-token secret (encrypted with OperationsKey) is read once at cold start \
+                 (shared::deps::invite_secret_from_env, tested against moto), outside the handlers the scenario runs"
+                    .into(),
+                GrantedBy::Template,
+            ));
+        }
         let tracing = props
             .get("Tracing")
             .or_else(|| self.globals.and_then(|g| g.get("Tracing")));

@@ -114,7 +114,10 @@ async fn spawn_on_client(
     }
     let client = aws_sdk_dynamodb::Client::from_conf(config.build());
     let repo = Repository::new(client, standins.names.table.clone());
-    let deps = Arc::new(Deps::new(repo, Arc::new(clock.clone()), settings));
+    let deps = Arc::new(
+        Deps::new(repo, Arc::new(clock.clone()), settings)
+            .with_invite_secret(shared::model::InviteSecret::random()),
+    );
     let key = TokenKey::random();
     let app = local::app(deps.clone(), key.clone()).expect("gateway routes build");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -174,6 +177,14 @@ pub struct Reply {
 }
 
 impl TestApp {
+    /// The secret the handlers seal invitation tokens with (the sender's).
+    pub fn invite_secret(&self) -> shared::model::InviteSecret {
+        self.deps
+            .invite_secret
+            .clone()
+            .expect("the test app holds an invitation-token secret")
+    }
+
     /// A verified token for `email`.
     pub fn token(&self, email: &str) -> String {
         self.key
@@ -349,7 +360,8 @@ impl TestApp {
             std::sync::Arc::new(self.folder_jobs()),
             self.deps.clock.clone(),
         )
-        .with_backoff(Backoff::immediate(2));
+        .with_backoff(Backoff::immediate(2))
+        .with_invite_secret(self.invite_secret());
         self.deliver_outbox_with(&sender).await;
     }
 

@@ -108,7 +108,8 @@ impl Delivery {
             )),
             app.deps.clock.clone(),
         )
-        .with_backoff(Backoff::immediate(2));
+        .with_backoff(Backoff::immediate(2))
+        .with_invite_secret(app.invite_secret());
         Self {
             sender,
             sqs,
@@ -196,7 +197,7 @@ fn expect(reply: Reply, status: u16, what: &str) -> Reply {
     reply
 }
 
-/// The token in the (not yet delivered) invitation email to `email`.
+/// The token of the (not yet delivered) invitation email to `email`.
 async fn invitation_token(app: &TestApp, email: &str) -> String {
     let items = app.items().await;
     let outbox_email = items
@@ -212,7 +213,14 @@ async fn invitation_token(app: &TestApp, email: &str) -> String {
                     .collect::<String>(),
             )
         });
-    outbox_email.unwrap_or_else(|| panic!("no invitation email to {email} in the outbox"))
+    let seal =
+        outbox_email.unwrap_or_else(|| panic!("no invitation email to {email} in the outbox"));
+    // The outbox holds the token's seal; the sender's secret opens it.
+    let seal: shared::model::TokenSeal = serde_json::from_value(json!(seal)).expect("a seal");
+    shared::model::InviteToken::unseal(&seal, &app.invite_secret())
+        .expect("the seal opens with the app's secret")
+        .reveal()
+        .to_owned()
 }
 
 /// Runs every function of the template, and returns what each called.

@@ -955,7 +955,9 @@ async fn retried_joins_and_decisions_with_an_idempotency_key_replay_their_first_
 async fn a_member_leaves_their_group_and_the_admins_are_told() {
     let app = spawn_app().await;
     let carol_email = "carol@contoso.com".to_owned();
-    let (gid, alice) = app.group_with_members(true, std::slice::from_ref(&carol_email)).await;
+    let (gid, alice) = app
+        .group_with_members(true, std::slice::from_ref(&carol_email))
+        .await;
     let carol = app.token(&carol_email);
     let outsider = app.token("olly@contoso.com");
 

@@ -38,4 +38,4 @@ pub use membership::{
     Invitation, InvitationValidity, JoinOutcome, Member, MembershipRequest, Region, join_outcome,
 };
 pub use name::GroupName;
-pub use token::{InviteToken, TokenHash, TokenKind, TokenRecord};
+pub use token::{InviteSecret, InviteToken, TokenHash, TokenKind, TokenRecord, TokenSeal};

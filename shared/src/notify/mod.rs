@@ -24,7 +24,23 @@ const PRODUCT: &str = "Groups";
 /// Invites someone by email to join `group`: who invited them, whether the
 /// group's admins will be able to access their data (managed groups), when
 /// the invitation expires and the link to accept it.
+/// The join link holds the seal's placeholder (`join_url` is built from
+/// it): the sender puts the token there when it sends.
 pub fn invitation(
+    to: &EmailAddress,
+    group: &GroupName,
+    inviter: &EmailAddress,
+    join_url: &str,
+    seal: &crate::model::TokenSeal,
+    expires_at: OffsetDateTime,
+    managed: bool,
+) -> OutboxEmail {
+    let mut email = invitation_letter(to, group, inviter, join_url, expires_at, managed);
+    email.seal = Some(seal.clone());
+    email
+}
+
+fn invitation_letter(
     to: &EmailAddress,
     group: &GroupName,
     inviter: &EmailAddress,
@@ -275,7 +291,7 @@ mod tests {
         vec![
             (
                 "invitation (managed)",
-                invitation(
+                invitation_letter(
                     &ana,
                     name,
                     &email("boss@example.com"),
@@ -293,7 +309,7 @@ mod tests {
             ),
             (
                 "invitation (unmanaged)",
-                invitation(
+                invitation_letter(
                     &ana,
                     name,
                     &email("boss@example.com"),
@@ -411,7 +427,7 @@ mod tests {
 
     #[test]
     fn links_are_escaped_as_attributes() {
-        let email = invitation(
+        let email = invitation_letter(
             &email("ana@example.com"),
             &group("Acme"),
             &email("boss@example.com"),

@@ -6,7 +6,7 @@
 use time::OffsetDateTime;
 
 use crate::identity::Caller;
-use crate::model::{AccountId, EmailAddress, Group, GroupId, Member, MembershipRequest};
+use crate::model::{AccountId, EmailAddress, Group, GroupId, Member, MembershipRequest, TokenSeal};
 use crate::notify;
 use crate::outbox::{MembershipChange, MembershipEvent, OutboxItem};
 
@@ -34,6 +34,7 @@ pub(crate) fn invited(
     inviter: &Caller,
     email: &EmailAddress,
     join_url: &str,
+    seal: &TokenSeal,
     expires_at: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Vec<OutboxItem> {
@@ -42,6 +43,7 @@ pub(crate) fn invited(
         &group.name,
         &inviter.email,
         join_url,
+        seal,
         expires_at,
         group.managed,
     );

@@ -69,7 +69,9 @@ pub async fn disable_invite_link(deps: &Deps, caller: &Caller, gid: &GroupId) ->
 }
 
 /// An invitation to `email` with a fresh token, and what it announces;
-/// `resends` counts the sends before this one.
+/// `resends` counts the sends before this one. The token is stored only as
+/// its hash, and the email holds its seal: the sender, which holds the
+/// secret, writes the token in at send time.
 fn new_invitation(
     deps: &Deps,
     group: &Group,
@@ -78,11 +80,15 @@ fn new_invitation(
     validity: InvitationValidity,
     resends: u32,
     now: OffsetDateTime,
-) -> NewInvitation {
-    let token = InviteToken::generate(&group.id);
+) -> Result<NewInvitation> {
+    let secret = deps
+        .invite_secret
+        .as_ref()
+        .ok_or_else(|| Error::unexpected("no invitation-token secret configured"))?;
+    let (token, seal) = InviteToken::sealed(&group.id, secret);
     let expires_at = now + validity.duration();
-    let join_url = deps.settings.join_url(token.reveal());
-    NewInvitation {
+    let join_url = deps.settings.join_url(seal.placeholder());
+    Ok(NewInvitation {
         invitation: Invitation {
             email: email.clone(),
             token_hash: Some(token.hash()),
@@ -100,8 +106,8 @@ fn new_invitation(
             valid_until: Some(expires_at.unix_timestamp()),
             used_at: None,
         },
-        outbox: announcements::invited(group, inviter, email, &join_url, expires_at, now),
-    }
+        outbox: announcements::invited(group, inviter, email, &join_url, &seal, expires_at, now),
+    })
 }
 
 /// The daily caps an invitation counts against.
@@ -140,7 +146,7 @@ pub async fn create_invitations(
     let invitations: Vec<NewInvitation> = valid
         .iter()
         .map(|e| new_invitation(deps, &group, caller, e, validity, 0, now))
-        .collect();
+        .collect::<Result<_>>()?;
     let mut views: Vec<InvitationView> = invitations
         .iter()
         .map(|n| InvitationView::new(&n.invitation, now))
@@ -255,7 +261,7 @@ async fn resend_once(
         InvitationValidity::of(&old),
         old.resends + 1,
         now,
-    );
+    )?;
     let reply = Reply::json(200, &InvitationView::new(&new.invitation, now))?;
     write_once(idem, reply, |record| async move {
         deps.repo
