@@ -22,12 +22,50 @@ use crate::repo::Repository;
 #[error("environment variable {0} must be set to a valid value")]
 pub struct MissingSetting(pub &'static str);
 
+#[cfg(test)]
+mod public_base_url_tests {
+    use super::public_base_url;
+
+    #[test]
+    fn the_public_base_url_is_an_absolute_https_url_in_lambda() {
+        assert_eq!(
+            public_base_url("https://groups.example.com/", true)
+                .ok()
+                .as_deref(),
+            Some("https://groups.example.com")
+        );
+        assert!(public_base_url("http://127.0.0.1:3000", false).is_ok());
+        for bad in [
+            "http://groups.example.com",
+            "groups.example.com",
+            "https://",
+            "",
+            "https://a b",
+        ] {
+            assert!(public_base_url(bad, true).is_err(), "{bad:?}");
+        }
+    }
+}
+
 /// Reads a required environment variable.
 pub fn required_env(name: &'static str) -> Result<String, MissingSetting> {
     std::env::var(name)
         .ok()
         .filter(|v| !v.trim().is_empty())
         .ok_or(MissingSetting(name))
+}
+
+/// Where invite links point: an absolute http(s) URL without a trailing
+/// slash; in Lambda, https only.
+fn public_base_url(raw: &str, in_lambda: bool) -> Result<String, MissingSetting> {
+    let url = raw.trim().trim_end_matches('/');
+    let scheme_ok = url.starts_with("https://") || (!in_lambda && url.starts_with("http://"));
+    let host = url.split_once("://").map_or("", |(_, rest)| rest);
+    if scheme_ok && !host.is_empty() && !url.chars().any(char::is_whitespace) {
+        Ok(url.to_owned())
+    } else {
+        Err(MissingSetting("PUBLIC_BASE_URL"))
+    }
 }
 
 /// Limits and links that differ per deployment (and per test).
@@ -97,8 +135,12 @@ impl Settings {
         if let Some(minutes) = count("RESEND_INTERVAL_MINUTES")? {
             settings.resends.interval = time::Duration::minutes(i64::from(minutes));
         }
-        if let Ok(v) = std::env::var("PUBLIC_BASE_URL") {
-            settings.public_base_url = v.trim_end_matches('/').to_owned();
+        let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+        match std::env::var("PUBLIC_BASE_URL") {
+            Ok(v) => settings.public_base_url = public_base_url(&v, in_lambda)?,
+            // Links in emails must never silently point at the local default.
+            Err(_) if in_lambda => return Err(MissingSetting("PUBLIC_BASE_URL")),
+            Err(_) => {}
         }
         let number = |name: &'static str| -> Result<Option<u64>, MissingSetting> {
             std::env::var(name)
