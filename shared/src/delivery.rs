@@ -175,6 +175,8 @@ pub struct OutboxSender {
     backoff: Backoff,
     concurrency: usize,
     invite_secret: Option<crate::model::InviteSecret>,
+    email_pace: Option<Arc<crate::pacer::Pacer>>,
+    metrics: Arc<dyn crate::emf::MetricSink>,
 }
 
 impl OutboxSender {
@@ -195,7 +197,22 @@ impl OutboxSender {
             backoff: Backoff::default(),
             concurrency: 8,
             invite_secret: None,
+            email_pace: None,
+            metrics: Arc::new(crate::emf::Stdout),
         }
+    }
+
+    /// Sends at most `per_second` emails a second (SES's account send rate;
+    /// events and jobs are not paced).
+    pub fn with_email_rate(mut self, per_second: f64) -> Self {
+        self.email_pace = Some(Arc::new(crate::pacer::Pacer::per_second(per_second)));
+        self
+    }
+
+    /// Replaces where metrics go (tests record them).
+    pub fn with_metrics(mut self, metrics: Arc<dyn crate::emf::MetricSink>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Gives the sender the secret that opens invitation tokens' seals.
@@ -279,7 +296,20 @@ impl OutboxSender {
                 tracing::warn!(kind = kind(&item.payload), reason = %e.reason(), "delivery still failing; reporting the record for retry");
                 RecordOutcome::Retry
             }
-            Err(e) => self.mark_failed(&item.id, &e.reason()).await,
+            Err(e) => {
+                if matches!(item.payload, OutboxPayload::Email(_)) {
+                    // SES refused it for good (sandbox recipient, sending
+                    // paused, a seal that will not open): an alarm, not a
+                    // dead-letter queue, is what tells the operator.
+                    self.metrics.emit(crate::emf::count_line(
+                        "outbox-sender",
+                        UNDELIVERABLE_EMAILS,
+                        1,
+                        self.clock.now().unix_timestamp_nanos() / 1_000_000,
+                    ));
+                }
+                self.mark_failed(&item.id, &e.reason()).await
+            }
         }
     }
 
@@ -311,6 +341,9 @@ impl OutboxSender {
                 let email = email
                     .unsealed(self.invite_secret.as_ref())
                     .ok_or(DeliveryError::Sealed)?;
+                if let Some(pace) = &self.email_pace {
+                    pace.wait().await;
+                }
                 let sent = self.mailer.send(&EmailMessage::from(&email)).await?;
                 tracing::debug!(sent_id = %sent, "email handed to the transport");
                 Ok(())
@@ -380,6 +413,9 @@ impl OutboxSender {
         self.mark_failed(&id, "undecodable item").await
     }
 }
+
+/// The metric counting emails that can never be delivered (alarmed on).
+pub const UNDELIVERABLE_EMAILS: &str = "UndeliverableEmails";
 
 /// Whether a stream image is an outbox item.
 fn is_outbox_item(image: &serde_dynamo::Item) -> bool {

@@ -10,6 +10,8 @@ pub mod clock;
 #[cfg(feature = "delivery")]
 pub mod delivery;
 pub mod deps;
+#[cfg(feature = "delivery")]
+pub mod emf;
 pub mod error;
 #[cfg(feature = "delivery")]
 pub mod events;
@@ -22,6 +24,8 @@ pub mod mail;
 pub mod model;
 pub mod notify;
 pub mod outbox;
+#[cfg(feature = "delivery")]
+pub mod pacer;
 pub mod problem;
 pub mod reply;
 pub mod repo;

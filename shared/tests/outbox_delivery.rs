@@ -280,7 +280,10 @@ async fn a_rejected_email_is_marked_failed_and_not_retried() {
     });
     let client = mock_client!(aws_sdk_sesv2, RuleMode::MatchAny, [&rejected], |c| c
         .retry_config(RetryConfig::disabled()));
-    let sender = h.mail_sender(ses_mailer(client));
+    let metrics = Arc::new(shared::emf::Recorded::default());
+    let sender = h
+        .mail_sender(ses_mailer(client))
+        .with_metrics(metrics.clone());
 
     let failed = sender.deliver_records(&records).await;
 
@@ -288,6 +291,11 @@ async fn a_rejected_email_is_marked_failed_and_not_retried() {
         failed.is_empty(),
         "a permanent failure is not retried: {failed:?}"
     );
+    let lines = metrics.0.lock().expect("metrics").clone();
+    assert_eq!(lines.len(), 1, "one undeliverable email counted: {lines:?}");
+    let line: serde_json::Value = serde_json::from_str(&lines[0]).expect("EMF json");
+    assert_eq!(line["UndeliverableEmails"], 1);
+    assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Groups");
     assert_eq!(rejected.num_calls(), 1, "no in-process retry either");
     let stored = h.stored(&item.id).await;
     assert_eq!(stored.sent_at, None);

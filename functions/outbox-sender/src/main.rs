@@ -4,7 +4,8 @@
 //! Settings: `TABLE_NAME`, `SENDER_EMAIL` (a verified SES identity),
 //! `SES_CONFIGURATION_SET` (optional), `EVENT_BUS_NAME`, and one queue URL
 //! per kind of job (`USAGE_QUEUE_URL`, `DISSOLVE_QUEUE_URL`),
-//! `INVITE_SECRET_ARN` (opens invitation tokens' seals); region,
+//! `INVITE_SECRET_ARN` (opens invitation tokens' seals), `SES_MAX_SEND_RATE`
+//! (emails per second, default 1); region,
 //! endpoint and credentials from the standard AWS environment.
 
 use std::collections::HashMap;
@@ -34,6 +35,13 @@ async fn main() -> Result<(), Error> {
         .map(|kind| Ok((kind, required_env(kind.queue_setting())?)))
         .collect::<Result<HashMap<_, _>, shared::deps::MissingSetting>>()?;
 
+    // SES's account send rate (1 in the sandbox); see docs/deploy.md.
+    let email_rate: f64 = match std::env::var("SES_MAX_SEND_RATE") {
+        Ok(v) => v
+            .parse()
+            .map_err(|_| shared::deps::MissingSetting("SES_MAX_SEND_RATE"))?,
+        Err(_) => 1.0,
+    };
     let sdk = shared::deps::sdk_config().await;
     let sender = OutboxSender::new(
         Repository::new(aws_sdk_dynamodb::Client::new(&sdk), table),
@@ -49,7 +57,8 @@ async fn main() -> Result<(), Error> {
         Arc::new(SqsJobs::new(aws_sdk_sqs::Client::new(&sdk), queues)),
         Arc::new(SystemClock),
     )
-    .with_invite_secret(shared::deps::invite_secret_from_env(&sdk).await?);
+    .with_invite_secret(shared::deps::invite_secret_from_env(&sdk).await?)
+    .with_email_rate(email_rate);
 
     run(service_fn(|event: LambdaEvent<_>| async {
         Ok::<_, Error>(outbox_sender::handler(&sender, event).await)
