@@ -11,12 +11,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::path::ErrorKind as PathErrorKind;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request as AxumRequest};
 use axum::response::{IntoResponse, Response as AxumResponse};
 use axum::routing::{MethodFilter, on};
 use futures::future::BoxFuture;
 use lambda_http::{Body, Request, Response};
-use shared::Deps;
+use shared::{Deps, Error};
 
 pub use auth::TokenKey;
 pub use axum::Router;
@@ -80,8 +82,17 @@ handlers! {
     "confirm-dissolution" => confirm_dissolution,
 }
 
+/// Largest request body the gateway passes on: API Gateway HTTP API's
+/// payload limit (10 MB). Each function then applies its own, smaller one.
+pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+
 /// Builds the router for every template route. Fails if the template names a
 /// function this gateway has no handler for.
+///
+/// The gateway's own refusals (no such route, a method the path is not
+/// served with, bad percent-encoding, an oversized body) are problem+json
+/// with the service's problem types, so a client handles one error shape.
+/// Only the authorizer's 401 keeps API Gateway's own body.
 pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
     let routes = routes::from_template(routes::TEMPLATE)?;
     let handlers = handlers();
@@ -100,7 +111,8 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
             &route.path,
             on(
                 method,
-                move |Path(params): Path<HashMap<String, String>>, req: AxumRequest| {
+                move |params: Result<Path<HashMap<String, String>>, PathRejection>,
+                      req: AxumRequest| {
                     invoke(
                         deps.clone(),
                         key.clone(),
@@ -113,13 +125,97 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
             ),
         );
     }
-    Ok(router.fallback(|| async {
-        (
-            axum::http::StatusCode::NOT_FOUND,
-            [("content-type", "application/json")],
-            r#"{"message":"Not Found"}"#,
-        )
-    }))
+    // API Gateway matches a route on method and path together: a path served
+    // with other methods is as unknown as any other (404, no 405).
+    Ok(router
+        .method_not_allowed_fallback(no_route)
+        .fallback(no_route))
+}
+
+async fn no_route() -> AxumResponse {
+    problem(&Error::NotFound("route"))
+}
+
+/// The service's problem+json rendering of `error`.
+fn problem(error: &Error) -> AxumResponse {
+    to_axum(shared::http::problem_response(error))
+}
+
+/// Path parameters and query string as API Gateway decodes them, or the 400
+/// it would answer: every `%` starts two hex digits, and what they decode to
+/// is UTF-8. (Left alone, `%zz` would reach a function as those three
+/// characters, and a bad query byte as U+FFFD.)
+fn decoded(
+    uri: &axum::http::Uri,
+    params: Result<Path<HashMap<String, String>>, PathRejection>,
+) -> Result<HashMap<String, String>, Error> {
+    const REASON: &str = "is not valid percent-encoded UTF-8";
+    let params = match params {
+        Ok(Path(params)) => params,
+        Err(PathRejection::FailedToDeserializePathParams(e)) => {
+            let field = match e.kind() {
+                PathErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
+                _ => "path".to_owned(),
+            };
+            return Err(Error::invalid(field, REASON));
+        }
+        Err(other) => return Err(Error::invalid("path", other.body_text())),
+    };
+    if !well_formed_escapes(uri.path()) {
+        return Err(Error::invalid("path", REASON));
+    }
+    let query = uri.query().unwrap_or_default();
+    let query_ok = well_formed_escapes(query)
+        && query.split('&').all(|pair| {
+            let pair = pair.replace('+', " ");
+            percent_decodes_to_utf8(&pair)
+        });
+    if !query_ok {
+        return Err(Error::invalid("query", REASON));
+    }
+    Ok(params)
+}
+
+/// Every `%` is followed by two hex digits.
+fn well_formed_escapes(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return false;
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    true
+}
+
+/// `text` percent-decodes to valid UTF-8.
+fn percent_decodes_to_utf8(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&out).is_ok()
 }
 
 async fn invoke(
@@ -127,10 +223,14 @@ async fn invoke(
     key: Option<TokenKey>,
     handler: Handler,
     route_key: String,
-    params: HashMap<String, String>,
+    params: Result<Path<HashMap<String, String>>, PathRejection>,
     req: AxumRequest,
 ) -> AxumResponse {
     let (parts, body) = req.into_parts();
+    let params = match decoded(&parts.uri, params) {
+        Ok(params) => params,
+        Err(error) => return problem(&error),
+    };
     let claims = match &key {
         // A public route: API Gateway runs no authorizer and passes no claims.
         None => Some(None),
@@ -154,26 +254,18 @@ async fn invoke(
         )
             .into_response();
     };
-    let body = match axum::body::to_bytes(body, 10 * 1024 * 1024).await {
+    let body = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return (
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                r#"{"message":"Request Entity Too Large"}"#,
-            )
-                .into_response();
+            return problem(&Error::PayloadTooLarge {
+                limit: MAX_REQUEST_BYTES,
+            });
         }
     };
     let request = match event::lambda_request(&parts, &body, &route_key, params, claims) {
         Ok(request) => request,
-        Err(e) => {
-            tracing::error!(error = %e, "could not build the API Gateway event");
-            return (
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                r#"{"message":"Internal Server Error"}"#,
-            )
-                .into_response();
-        }
+        // Logged with its cause by the problem rendering; shown as a plain 500.
+        Err(e) => return problem(&Error::unexpected(e)),
     };
     let response = handler(deps, request).await;
     to_axum(response)
