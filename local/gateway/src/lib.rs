@@ -161,61 +161,39 @@ fn decoded(
         }
         Err(other) => return Err(Error::invalid("path", other.body_text())),
     };
-    if !well_formed_escapes(uri.path()) {
+    if !percent_decodes_to_utf8(uri.path()) {
         return Err(Error::invalid("path", REASON));
     }
-    let query = uri.query().unwrap_or_default();
-    let query_ok = well_formed_escapes(query)
-        && query.split('&').all(|pair| {
-            let pair = pair.replace('+', " ");
-            percent_decodes_to_utf8(&pair)
-        });
-    if !query_ok {
+    if !percent_decodes_to_utf8(uri.query().unwrap_or_default()) {
         return Err(Error::invalid("query", REASON));
     }
     Ok(params)
 }
 
-/// Every `%` is followed by two hex digits.
-fn well_formed_escapes(text: &str) -> bool {
+/// Every `%` in `text` is followed by two hex digits, and the bytes they
+/// stand for, with the rest, are UTF-8.
+fn percent_decodes_to_utf8(text: &str) -> bool {
     let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
-            if !(hex(i + 1) && hex(i + 2)) {
+            let Some(byte) = bytes
+                .get(i + 1..i + 3)
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            else {
                 return false;
-            }
+            };
+            decoded.push(byte);
             i += 3;
         } else {
+            decoded.push(bytes[i]);
             i += 1;
         }
     }
-    true
-}
-
-/// `text` percent-decodes to valid UTF-8.
-fn percent_decodes_to_utf8(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    std::str::from_utf8(&out).is_ok()
+    std::str::from_utf8(&decoded).is_ok()
 }
 
 async fn invoke(
