@@ -39,11 +39,11 @@ invited, revoked = "ivy@contoso.com", "ira@contoso.com"
 call("POST", f"/groups/{gid}/invitations", ann, {"emails": [invited, revoked], "expiresInDays": 7})
 join = {"acceptManagedAccess": True, "acceptVersionHistory": False, "region": "us-west"}
 ids = {}
-for who in ("cy", "dee", "eve", "fay"):
+for who in ("cy", "dee", "eve", "fay", "hal"):
     t = token(f"{who}@contoso.com")
     ids[who] = call("GET", "/me", t)["id"]
     call("POST", f"/invitations/{link}/join", t, join, want=(202,))
-for who in ("eve", "fay"):
+for who in ("eve", "fay", "hal"):
     call("POST", f"/groups/{gid}/requests/{ids[who]}/approve", ann)
 call("POST", f"/groups/{gid}/members", ann, {"region": "us-west"}, want=(201,))
 check_in = {"name": "Ann's laptop", "os": "macOS 15", "clientVersion": "9.1.0",
@@ -56,9 +56,10 @@ bucket, deleted = "ann-photos", "ann-old"
 for b in (bucket, deleted):
     call("POST", "/me/buckets", ann, {"name": b}, want=(201,))
 
-# Who joins through the link (ann already belongs to the group), and who
-# adds themself (bob administers it without being a member): each succeeds
-# once, then meets the rule that stops a second time.
+# Who joins through the link (ann already belongs to the group), who adds
+# themself (bob administers it without being a member) and who leaves (hal,
+# a member, so that ann stays one): each succeeds once, then meets the rule
+# that stops a second time.
 joiner = token("gus@contoso.com")
 call("GET", "/me", joiner)
 
@@ -66,6 +67,7 @@ for name, value in {
     "ROBUST_ADMIN_TOKEN": ann,
     "ROBUST_SECOND_ADMIN_TOKEN": bob,
     "ROBUST_JOINER_TOKEN": joiner,
+    "ROBUST_LEAVER_TOKEN": token("hal@contoso.com"),
     "ROBUST_ADMIN_ID": admin_id,
     "ROBUST_SECOND_ADMIN_ID": second_admin_id,
     "ROBUST_GROUP_ID": gid,

@@ -119,6 +119,10 @@ enum DeliveryError {
     Mail(#[from] MailError),
     #[error(transparent)]
     Event(#[from] PublishError),
+    /// An invitation whose token this sender cannot make (no secret, or
+    /// another deployment's): never retried, never sent half-made.
+    #[error("invitation token seal cannot be opened")]
+    Sealed,
 }
 
 impl DeliveryError {
@@ -126,6 +130,7 @@ impl DeliveryError {
         match self {
             Self::Mail(e) => e.is_retryable(),
             Self::Event(e) => e.is_retryable(),
+            Self::Sealed => false,
         }
     }
 
@@ -146,6 +151,7 @@ impl DeliveryError {
             Self::Event(PublishError::Unavailable(_)) => {
                 ("event bus or job queue unavailable", None)
             }
+            Self::Sealed => ("invitation token seal cannot be opened", None),
         };
         let code = source
             .and_then(|s| s.downcast_ref::<SendEmailError>())
@@ -168,6 +174,7 @@ pub struct OutboxSender {
     clock: Arc<dyn Clock>,
     backoff: Backoff,
     concurrency: usize,
+    invite_secret: Option<crate::model::InviteSecret>,
 }
 
 impl OutboxSender {
@@ -187,7 +194,14 @@ impl OutboxSender {
             clock,
             backoff: Backoff::default(),
             concurrency: 8,
+            invite_secret: None,
         }
+    }
+
+    /// Gives the sender the secret that opens invitation tokens' seals.
+    pub fn with_invite_secret(mut self, secret: crate::model::InviteSecret) -> Self {
+        self.invite_secret = Some(secret);
+        self
     }
 
     /// Replaces the retry policy (tests use [`Backoff::immediate`]).
@@ -294,7 +308,10 @@ impl OutboxSender {
     async fn deliver_once(&self, payload: &OutboxPayload) -> Result<(), DeliveryError> {
         match payload {
             OutboxPayload::Email(email) => {
-                let sent = self.mailer.send(&EmailMessage::from(email)).await?;
+                let email = email
+                    .unsealed(self.invite_secret.as_ref())
+                    .ok_or(DeliveryError::Sealed)?;
+                let sent = self.mailer.send(&EmailMessage::from(&email)).await?;
                 tracing::debug!(sent_id = %sent, "email handed to the transport");
                 Ok(())
             }

@@ -22,12 +22,50 @@ use crate::repo::Repository;
 #[error("environment variable {0} must be set to a valid value")]
 pub struct MissingSetting(pub &'static str);
 
+#[cfg(test)]
+mod public_base_url_tests {
+    use super::public_base_url;
+
+    #[test]
+    fn the_public_base_url_is_an_absolute_https_url_in_lambda() {
+        assert_eq!(
+            public_base_url("https://groups.example.com/", true)
+                .ok()
+                .as_deref(),
+            Some("https://groups.example.com")
+        );
+        assert!(public_base_url("http://127.0.0.1:3000", false).is_ok());
+        for bad in [
+            "http://groups.example.com",
+            "groups.example.com",
+            "https://",
+            "",
+            "https://a b",
+        ] {
+            assert!(public_base_url(bad, true).is_err(), "{bad:?}");
+        }
+    }
+}
+
 /// Reads a required environment variable.
 pub fn required_env(name: &'static str) -> Result<String, MissingSetting> {
     std::env::var(name)
         .ok()
         .filter(|v| !v.trim().is_empty())
         .ok_or(MissingSetting(name))
+}
+
+/// Where invite links point: an absolute http(s) URL without a trailing
+/// slash; in Lambda, https only.
+fn public_base_url(raw: &str, in_lambda: bool) -> Result<String, MissingSetting> {
+    let url = raw.trim().trim_end_matches('/');
+    let scheme_ok = url.starts_with("https://") || (!in_lambda && url.starts_with("http://"));
+    let host = url.split_once("://").map_or("", |(_, rest)| rest);
+    if scheme_ok && !host.is_empty() && !url.chars().any(char::is_whitespace) {
+        Ok(url.to_owned())
+    } else {
+        Err(MissingSetting("PUBLIC_BASE_URL"))
+    }
 }
 
 /// Limits and links that differ per deployment (and per test).
@@ -37,6 +75,12 @@ pub struct Settings {
     pub max_members: u32,
     /// Email invitations one group may send per UTC day.
     pub invites_per_day: u32,
+    /// Email invitations one account may send per UTC day, over all its groups.
+    pub invites_per_account_per_day: u32,
+    /// Groups one account may create per UTC day.
+    pub groups_per_account_per_day: u32,
+    /// How often one invitation may be sent again.
+    pub resends: crate::model::ResendLimits,
     /// Where invite links point, e.g. `https://groups.example.com`.
     pub public_base_url: String,
     /// Prices for groups created from now on.
@@ -48,6 +92,9 @@ impl Default for Settings {
         Self {
             max_members: crate::model::MAX_MEMBERS,
             invites_per_day: 500,
+            invites_per_account_per_day: 1_000,
+            groups_per_account_per_day: 3,
+            resends: crate::model::ResendLimits::default(),
             public_base_url: "http://127.0.0.1:3000".into(),
             prices: crate::model::Prices::default(),
         }
@@ -56,8 +103,10 @@ impl Default for Settings {
 
 impl Settings {
     /// Reads optional overrides: `MAX_MEMBERS_PER_GROUP`, `INVITES_PER_DAY`,
-    /// `PUBLIC_BASE_URL`, and the prices `COMPUTER_MONTH_CENTS`,
-    /// `B2_TB_MONTH_CENTS`, `B2_FREE_GB`.
+    /// the abuse caps `INVITES_PER_ACCOUNT_PER_DAY`,
+    /// `GROUPS_PER_ACCOUNT_PER_DAY`, `RESENDS_PER_INVITATION`,
+    /// `RESEND_INTERVAL_MINUTES`, `PUBLIC_BASE_URL`, and the prices
+    /// `COMPUTER_MONTH_CENTS`, `B2_TB_MONTH_CENTS`, `B2_FREE_GB`.
     pub fn from_env() -> Result<Self, MissingSetting> {
         let mut settings = Self::default();
         if let Ok(v) = std::env::var("MAX_MEMBERS_PER_GROUP") {
@@ -68,8 +117,30 @@ impl Settings {
         if let Ok(v) = std::env::var("INVITES_PER_DAY") {
             settings.invites_per_day = v.parse().map_err(|_| MissingSetting("INVITES_PER_DAY"))?;
         }
-        if let Ok(v) = std::env::var("PUBLIC_BASE_URL") {
-            settings.public_base_url = v.trim_end_matches('/').to_owned();
+        let count = |name: &'static str| -> Result<Option<u32>, MissingSetting> {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.parse::<u32>().map_err(|_| MissingSetting(name)))
+                .transpose()
+        };
+        if let Some(cap) = count("INVITES_PER_ACCOUNT_PER_DAY")? {
+            settings.invites_per_account_per_day = cap;
+        }
+        if let Some(cap) = count("GROUPS_PER_ACCOUNT_PER_DAY")? {
+            settings.groups_per_account_per_day = cap;
+        }
+        if let Some(max) = count("RESENDS_PER_INVITATION")? {
+            settings.resends.max = max;
+        }
+        if let Some(minutes) = count("RESEND_INTERVAL_MINUTES")? {
+            settings.resends.interval = time::Duration::minutes(i64::from(minutes));
+        }
+        let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+        match std::env::var("PUBLIC_BASE_URL") {
+            Ok(v) => settings.public_base_url = public_base_url(&v, in_lambda)?,
+            // Links in emails must never silently point at the local default.
+            Err(_) if in_lambda => return Err(MissingSetting("PUBLIC_BASE_URL")),
+            Err(_) => {}
         }
         let number = |name: &'static str| -> Result<Option<u64>, MissingSetting> {
             std::env::var(name)
@@ -104,6 +175,9 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// Limits and links.
     pub settings: Settings,
+    /// Turns invitation-token seals into tokens: only where invitations are
+    /// minted or sent (see [`Deps::with_invite_secret`]).
+    pub invite_secret: Option<crate::model::InviteSecret>,
 }
 
 impl Deps {
@@ -113,17 +187,61 @@ impl Deps {
             repo,
             clock,
             settings,
+            invite_secret: None,
         }
+    }
+
+    /// These dependencies holding `secret`, for the functions that mint
+    /// invitation tokens.
+    pub fn with_invite_secret(mut self, secret: crate::model::InviteSecret) -> Self {
+        self.invite_secret = Some(secret);
+        self
     }
 
     /// Builds clients from the standard AWS environment and `TABLE_NAME`.
     pub async fn from_env() -> Result<Self, MissingSetting> {
+        Self::from_sdk(&sdk_config().await)
+    }
+
+    fn from_sdk(sdk: &aws_config::SdkConfig) -> Result<Self, MissingSetting> {
         let table = required_env("TABLE_NAME")?;
         let settings = Settings::from_env()?;
-        let sdk = sdk_config().await;
-        let repo = Repository::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+        let repo = Repository::new(aws_sdk_dynamodb::Client::new(sdk), table);
         Ok(Self::new(repo, Arc::new(SystemClock), settings))
     }
+
+    /// [`Deps::from_env`] plus the invitation-token secret (see
+    /// [`invite_secret_from_env`]), for the functions that mint invitations.
+    #[cfg(feature = "invite-secret")]
+    pub async fn from_env_with_invite_secret()
+    -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let sdk = sdk_config().await;
+        let secret = invite_secret_from_env(&sdk).await?;
+        Ok(Self::from_sdk(&sdk)?.with_invite_secret(secret))
+    }
+}
+
+/// The invitation-token secret, read once per cold start from the Secrets
+/// Manager secret named by `INVITE_SECRET_ARN` (its ARN or name).
+#[cfg(feature = "invite-secret")]
+pub async fn invite_secret_from_env(
+    sdk: &aws_config::SdkConfig,
+) -> Result<crate::model::InviteSecret, Box<dyn std::error::Error + Send + Sync>> {
+    let id = required_env("INVITE_SECRET_ARN")?;
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    invite_secret_from(&client, &id).await
+}
+
+/// [`invite_secret_from_env`] with a given client (tests: moto).
+#[cfg(feature = "invite-secret")]
+pub async fn invite_secret_from(
+    client: &aws_sdk_secretsmanager::Client,
+    id: &str,
+) -> Result<crate::model::InviteSecret, Box<dyn std::error::Error + Send + Sync>> {
+    let out = client.get_secret_value().secret_id(id).send().await?;
+    let text = out.secret_string().unwrap_or_default();
+    crate::model::InviteSecret::from_text(text)
+        .ok_or_else(|| "the invitation-token secret must be at least 32 characters".into())
 }
 
 /// The AWS SDK configuration of a Lambda: `aws_config::load_defaults` (region,

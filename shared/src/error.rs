@@ -40,8 +40,14 @@ pub enum Error {
     NotFound(&'static str),
     /// A rule refused the change (a conflict with the current state, a thing
     /// no longer usable, a limit reached); the kind gives its status and type.
+    /// `retry_after` says when trying again can succeed (a daily cap, a
+    /// busy table), answered as `Retry-After`.
     #[error("{detail}")]
-    Refused { kind: ProblemKind, detail: String },
+    Refused {
+        kind: ProblemKind,
+        detail: String,
+        retry_after: Option<std::time::Duration>,
+    },
     /// The same `Idempotency-Key` was used with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyKeyReused,
@@ -69,6 +75,37 @@ impl Error {
         Self::Refused {
             kind,
             detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A refusal that lifts after `retry_after` (a cap's window, contention).
+    pub fn refused_for(
+        kind: ProblemKind,
+        detail: impl Into<String>,
+        retry_after: std::time::Duration,
+    ) -> Self {
+        Self::Refused {
+            kind,
+            detail: detail.into(),
+            retry_after: Some(retry_after),
+        }
+    }
+
+    /// The table is contended or throttled beyond the retries already made.
+    pub fn busy() -> Self {
+        Self::refused_for(
+            ProblemKind::Busy,
+            "the service is busy with other changes to the same data; try again shortly",
+            std::time::Duration::from_secs(1),
+        )
+    }
+
+    /// When a retry can succeed, if the refusal says.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Refused { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 

@@ -104,6 +104,12 @@ pub fn invite_quota(gid: &GroupId, day: time::Date) -> Key {
     key(group_pk(gid), format!("INVITES#{day}"))
 }
 
+/// An account's per-day counter of `what` (`INVITES`, `GROUPS`), behind the
+/// caps on what one account may do in a day.
+pub fn account_quota(aid: &AccountId, what: &str, day: time::Date) -> Key {
+    key(account_gsi_pk(aid), format!("QUOTA#{what}#{day}"))
+}
+
 /// An outbox item (email or event) awaiting delivery.
 pub fn outbox(id: &uuid::Uuid) -> Key {
     key(format!("OUTBOX#{id}"), "OUTBOX")

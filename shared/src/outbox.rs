@@ -26,6 +26,28 @@ pub struct OutboxEmail {
     /// HTML body (removed once the email is settled).
     #[serde(default)]
     pub html: String,
+    /// For an invitation: its token's seal, whose text stands in the bodies
+    /// where the token goes; the sender, which holds the secret, puts the
+    /// token there. No live token is ever stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<crate::model::TokenSeal>,
+}
+
+impl OutboxEmail {
+    /// The email as it is sent: the seal's placeholder replaced by the token
+    /// it stands for (`None` when there is a seal and no way to open it).
+    pub fn unsealed(&self, secret: Option<&crate::model::InviteSecret>) -> Option<Self> {
+        let Some(seal) = &self.seal else {
+            return Some(self.clone());
+        };
+        let token = crate::model::InviteToken::unseal(seal, secret?)?;
+        Some(Self {
+            text: self.text.replace(seal.placeholder(), token.reveal()),
+            html: self.html.replace(seal.placeholder(), token.reveal()),
+            seal: None,
+            ..self.clone()
+        })
+    }
 }
 
 /// A membership change, published to EventBridge (source `groups.membership`,
@@ -65,6 +87,9 @@ pub enum MembershipChange {
     Denied,
     /// A member was removed (by an admin, or by the group's dissolution).
     Removed,
+    /// A member left the group of their own accord (in a managed group,
+    /// withdrawing their consent to admin access).
+    Left,
     /// The group was dissolved.
     Dissolved,
 }
@@ -78,6 +103,7 @@ impl MembershipChange {
             Self::Joined => "MemberJoined",
             Self::Denied => "MembershipDenied",
             Self::Removed => "MemberRemoved",
+            Self::Left => "MemberLeft",
             Self::Dissolved => "GroupDissolved",
         }
     }

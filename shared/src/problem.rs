@@ -46,7 +46,7 @@ pub enum ProblemKind {
     LinkChanged,
     /// The group has as many administrators as it may.
     AdminLimit,
-    /// The group's daily invitation cap is reached.
+    /// A daily invitation cap (the group's or the sending account's) is reached.
     InviteLimit,
     /// Something the request relied on changed while it ran; a retry reads again.
     ConcurrentChange,
@@ -62,11 +62,17 @@ pub enum ProblemKind {
     DissolutionTokenInvalid,
     /// The dissolution preview ran out of time.
     DissolutionExpired,
+    /// The account created as many groups today as it may.
+    GroupLimit,
+    /// The invitation was resent as often, or as recently, as it may be.
+    ResendLimit,
+    /// The database is too contended or throttled right now; retry later.
+    Busy,
 }
 
 impl ProblemKind {
     /// Every kind, for documentation and the contract test.
-    pub const ALL: [ProblemKind; 28] = [
+    pub const ALL: [ProblemKind; 31] = [
         Self::Validation,
         Self::Unauthenticated,
         Self::Forbidden,
@@ -95,6 +101,9 @@ impl ProblemKind {
         Self::BucketNotEmpty,
         Self::DissolutionTokenInvalid,
         Self::DissolutionExpired,
+        Self::GroupLimit,
+        Self::ResendLimit,
+        Self::Busy,
     ];
 
     /// The stable last segment of the type URI, e.g. `last-admin`.
@@ -128,6 +137,9 @@ impl ProblemKind {
             Self::BucketNotEmpty => "bucket-not-empty",
             Self::DissolutionTokenInvalid => "dissolution-token-invalid",
             Self::DissolutionExpired => "dissolution-expired",
+            Self::GroupLimit => "group-limit",
+            Self::ResendLimit => "resend-limit",
+            Self::Busy => "busy",
         }
     }
 
@@ -147,7 +159,8 @@ impl ProblemKind {
             Self::IdempotencyKeyReused => 422,
             Self::Internal => 500,
             Self::InvitationExpired | Self::DissolutionExpired => 410,
-            Self::AdminLimit | Self::InviteLimit => 429,
+            Self::AdminLimit | Self::InviteLimit | Self::GroupLimit | Self::ResendLimit => 429,
+            Self::Busy => 503,
             Self::GroupDissolved
             | Self::GroupFull
             | Self::AlreadyMember
@@ -181,6 +194,7 @@ impl ProblemKind {
             413 => "Payload too large",
             422 => "Idempotency key reused",
             429 => "Limit reached",
+            503 => "Service busy",
             _ => "Internal error",
         }
     }

@@ -2,6 +2,8 @@
 //! table per test, so tests run in parallel) and the local gateway on an
 //! ephemeral port, and returns a client for it.
 
+pub mod iam;
+
 use std::sync::Arc;
 
 use local::TokenKey;
@@ -39,6 +41,10 @@ pub struct TestApp {
     mail_dir: tempfile::TempDir,
     /// Every DynamoDB request the handlers (and the outbox sender) sent.
     pub requests: standins::counting::RequestCounter,
+    /// The IAM authorisations of every request a function's code sent
+    /// (handlers behind the gateway, the outbox sender, the job workers):
+    /// checked against the template's policies when the app is dropped.
+    pub calls: standins::calls::CallRecorder,
 }
 
 /// Starts everything for one test, with the production limits.
@@ -64,14 +70,54 @@ pub async fn spawn_app_without_stream() -> TestApp {
     spawn_on(standins, shared::deps::Settings::default(), false).await
 }
 
+/// Starts everything with `fault` in the handlers' DynamoDB client: what
+/// real DynamoDB does under load, which the emulator never does (arm it once
+/// the test's data is in place).
+pub async fn spawn_app_with_fault(fault: standins::faults::Fault) -> TestApp {
+    let standins = StandIns::start(Storage::Memory, Names::default())
+        .await
+        .expect("embedded stand-ins start");
+    spawn_on_client(
+        standins,
+        shared::deps::Settings::default(),
+        true,
+        Some(fault),
+    )
+    .await
+}
+
 async fn spawn_on(standins: StandIns, settings: shared::deps::Settings, stream: bool) -> TestApp {
+    spawn_on_client(standins, settings, stream, None).await
+}
+
+async fn spawn_on_client(
+    standins: StandIns,
+    settings: shared::deps::Settings,
+    stream: bool,
+    fault: Option<standins::faults::Fault>,
+) -> TestApp {
     let clock = FixedClock::new(time::OffsetDateTime::now_utc());
     let requests = standins::counting::RequestCounter::default();
-    let repo = Repository::new(
-        standins.counted_dynamodb(requests.clone()),
-        standins.names.table.clone(),
+    let calls = standins::calls::CallRecorder::new(
+        &standins::TableDefinition::from_template().expect("the template's table"),
     );
-    let deps = Arc::new(Deps::new(repo, Arc::new(clock.clone()), settings));
+    let mut config = standins
+        .dynamodb_config()
+        .interceptor(requests.clone())
+        .interceptor(calls.clone());
+    if let Some(fault) = fault {
+        // The SDK retries quickly, so a test reaches the end of its retries
+        // in milliseconds.
+        config = config
+            .retry_config(standins::faults::quick_retries())
+            .interceptor(fault);
+    }
+    let client = aws_sdk_dynamodb::Client::from_conf(config.build());
+    let repo = Repository::new(client, standins.names.table.clone());
+    let deps = Arc::new(
+        Deps::new(repo, Arc::new(clock.clone()), settings)
+            .with_invite_secret(shared::model::InviteSecret::random()),
+    );
     let key = TokenKey::random();
     let app = local::app(deps.clone(), key.clone()).expect("gateway routes build");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -99,6 +145,21 @@ async fn spawn_on(standins: StandIns, settings: shared::deps::Settings, stream: 
         stream,
         mail_dir: tempfile::tempdir().expect("temp dir"),
         requests,
+        calls,
+    }
+}
+
+/// Every test holds the functions it ran to their IAM policies: a call that
+/// the function's policy in `infra/template.yaml` does not grant fails the
+/// test, as AWS would refuse it (`tests/tests/iam.rs` checks the other way
+/// too: nothing granted that is never called).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let findings = iam::template().ungranted(&self.calls.take());
+        assert!(findings.is_empty(), "{findings}");
     }
 }
 
@@ -111,9 +172,19 @@ pub struct Reply {
     pub content_type: String,
     /// Parsed body.
     pub body: Value,
+    /// `retry-after` header, when the refusal lifts.
+    pub retry_after: Option<String>,
 }
 
 impl TestApp {
+    /// The secret the handlers seal invitation tokens with (the sender's).
+    pub fn invite_secret(&self) -> shared::model::InviteSecret {
+        self.deps
+            .invite_secret
+            .clone()
+            .expect("the test app holds an invitation-token secret")
+    }
+
     /// A verified token for `email`.
     pub fn token(&self, email: &str) -> String {
         self.key
@@ -158,6 +229,11 @@ impl TestApp {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let text = resp.text().await.expect("body");
         let body = if text.is_empty() {
             Value::Null
@@ -168,6 +244,7 @@ impl TestApp {
             status,
             content_type,
             body,
+            retry_after,
         }
     }
 
@@ -283,7 +360,14 @@ impl TestApp {
             std::sync::Arc::new(self.folder_jobs()),
             self.deps.clock.clone(),
         )
-        .with_backoff(Backoff::immediate(2));
+        .with_backoff(Backoff::immediate(2))
+        .with_invite_secret(self.invite_secret());
+        self.deliver_outbox_with(&sender).await;
+    }
+
+    /// Runs `sender` (the outbox sender's code, with whatever adapters it
+    /// was given) over everything the stream holds so far.
+    pub async fn deliver_outbox_with(&self, sender: &OutboxSender) {
         let mut stream = self
             .stream
             .as_ref()
@@ -295,7 +379,11 @@ impl TestApp {
             if records.is_empty() {
                 break;
             }
-            let failed = sender.deliver_records(&records).await;
+            let failed = standins::calls::as_function(
+                iam::template().outbox_sender(),
+                sender.deliver_records(&records),
+            )
+            .await;
             assert!(failed.is_empty(), "outbox delivery failed for {failed:?}");
         }
     }
@@ -311,10 +399,13 @@ impl TestApp {
                 return ran;
             }
             for job in jobs {
-                runner::run(
-                    &self.deps,
-                    &job,
-                    Budget::for_time(std::time::Duration::from_secs(600)),
+                standins::calls::as_function(
+                    iam::template().job_worker(job.kind()),
+                    runner::run(
+                        &self.deps,
+                        &job,
+                        Budget::for_time(std::time::Duration::from_secs(600)),
+                    ),
                 )
                 .await
                 .unwrap_or_else(|e| panic!("job {job:?} failed: {e:?}"));

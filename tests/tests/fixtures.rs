@@ -8,7 +8,7 @@
 //! The fixtures share one cast: alice (`0b6e2f7a-…`, alice@initech.com)
 //! administers group `0190a0b8-…` ("Initech"); bob (bob@initech.com) is
 //! made an admin and removed; carol and dave (contoso.com) ask to join, erin
-//! is a member; peter@contoso.com is invited by email; alice's computer is
+//! is a member (removed, or leaving); peter@contoso.com is invited by email; alice's computer is
 //! `alice-macbook-7f3c` and her bucket `alice-photos`. Seeding goes through
 //! the handlers themselves with events of the same kind wherever it can; only
 //! what a handler cannot produce on demand (the group's fixed id, the invite
@@ -142,6 +142,7 @@ async fn invoke(app: &TestApp, function: &str, request: Request) -> Response<Bod
         "get-member-computer" => Box::pin(get_member_computer::handler(deps, request)).await,
         "get-synopsis" => Box::pin(get_synopsis::handler(deps, request)).await,
         "join-group" => Box::pin(join_group::handler(deps, request)).await,
+        "leave-group" => Box::pin(leave_group::handler(deps, request)).await,
         "list-group-computers" => Box::pin(list_group_computers::handler(deps, request)).await,
         "list-groups" => Box::pin(list_groups::handler(deps, request)).await,
         "list-invitations" => Box::pin(list_invitations::handler(deps, request)).await,
@@ -205,6 +206,7 @@ async fn group(app: &TestApp) {
             &group,
             &alice,
             &shared::model::Billing::new(now, Default::default()),
+            app.deps.settings.groups_per_account_per_day,
             None,
             now,
         )
@@ -597,6 +599,8 @@ async fn arrange(app: &TestApp, function: &str) -> Expect {
         "resend-invitation" => {
             group(app).await;
             invitation(app, INVITEE).await;
+            // An invitation may be sent again only some time after the last send.
+            app.clock.advance(time::Duration::minutes(61));
             expect(200, |b| {
                 ok(
                     b["email"] == INVITEE && b["status"] == "pending",
@@ -693,6 +697,15 @@ async fn arrange(app: &TestApp, function: &str) -> Expect {
                     "alice, a member in us-west",
                 )
             })
+        }
+        "leave-group" => {
+            group(app).await;
+            member(app, ERIN).await;
+            no_content_then(
+                "list-members",
+                read_group("/groups/{groupId}/members"),
+                |b| ok(b["members"] == json!([]), "erin gone from the members"),
+            )
         }
         "remove-member" => {
             group(app).await;

@@ -71,18 +71,18 @@ async fn raw(app: &TestApp, head: &[u8], body: Vec<u8>) -> Reply {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let content_type = head
-        .lines()
-        .find_map(|l| {
+    let header = |wanted: &str| {
+        head.lines().find_map(|l| {
             let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-type")
+            name.eq_ignore_ascii_case(wanted)
                 .then(|| value.trim().to_owned())
         })
-        .unwrap_or_default();
+    };
     Reply {
         status,
-        content_type,
+        content_type: header("content-type").unwrap_or_default(),
         body: serde_json::from_str(body).unwrap_or(Value::String(body.to_owned())),
+        retry_after: header("retry-after"),
     }
 }
 

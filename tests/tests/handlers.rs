@@ -113,7 +113,8 @@ async fn the_outbox_sender_delivers_a_stream_batch_and_reports_no_failures() {
             dir.path().join("jobs"),
         )),
         app.deps.clock.clone(),
-    );
+    )
+    .with_invite_secret(app.invite_secret());
     let context = lambda_runtime::Context::default();
     let response = outbox_sender::handler(
         &sender,
@@ -269,6 +270,7 @@ async fn fixtures_group(app: &e2e::TestApp) -> shared::model::GroupId {
             &group,
             &alice,
             &shared::model::Billing::new(now, Default::default()),
+            1,
             None,
             now,
         )

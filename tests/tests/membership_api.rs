@@ -256,6 +256,7 @@ async fn email_invitations_admit_their_addressee_once_and_can_be_resent_or_revok
 
     // Ivy's invitation is resent: the old token dies, the new one admits her directly.
     let ivy_old = invited_token(&app, "ivy@contoso.com").await;
+    app.clock.advance(time::Duration::hours(1)); // resends: at most hourly
     let resent = app
         .post(
             &format!("/groups/{gid}/invitations/ivy@contoso.com/resend"),
@@ -516,7 +517,7 @@ async fn concurrent_joins_never_overfill_a_group() {
     assert!(replies.iter().all(|r| r.status < 500));
     let group = app.get(&format!("/groups/{gid}"), &alice).await;
     let members = app
-        .get(&format!("/groups/{gid}/members?limit=1000"), &alice)
+        .get(&format!("/groups/{gid}/members?limit=100"), &alice)
         .await;
     assert_eq!(group.body["memberCount"], SLOTS);
     assert_eq!(
@@ -948,4 +949,62 @@ async fn retried_joins_and_decisions_with_an_idempotency_key_replay_their_first_
         1,
         "one denial email"
     );
+}
+
+#[tokio::test]
+async fn a_member_leaves_their_group_and_the_admins_are_told() {
+    let app = spawn_app().await;
+    let carol_email = "carol@contoso.com".to_owned();
+    let (gid, alice) = app
+        .group_with_members(true, std::slice::from_ref(&carol_email))
+        .await;
+    let carol = app.token(&carol_email);
+    let outsider = app.token("olly@contoso.com");
+
+    let nothing = app.delete("/me/group", &outsider).await;
+    assert_eq!(nothing.status, 404, "in no group: {nothing:?}");
+    assert_eq!(nothing.body["type"], "/problems/not-found");
+
+    let left = app.delete("/me/group", &carol).await;
+    assert_eq!(left.status, 204, "{left:?}");
+    let members = app.get(&format!("/groups/{gid}/members"), &alice).await;
+    assert_eq!(members.body["members"].as_array().map(Vec::len), Some(0));
+    let group = app.get(&format!("/groups/{gid}"), &alice).await;
+    assert_eq!(group.body["memberCount"], 0);
+    let me = app.get("/me", &carol).await;
+    assert!(
+        me.body.get("groupId").is_none_or(Value::is_null),
+        "account kept, detached: {me:?}"
+    );
+
+    let to_carol = emails_to(&app, &carol_email).await;
+    assert!(
+        to_carol.iter().any(|s| s.starts_with("You left")),
+        "the member is told to add a payment method: {to_carol:?}"
+    );
+    let mail = app.inbox(&carol_email).await;
+    let left_mail = mail
+        .iter()
+        .find(|m| m.subject.starts_with("You left"))
+        .expect("mail");
+    assert!(
+        left_mail.text.contains("payment method"),
+        "{}",
+        left_mail.text
+    );
+    assert!(
+        left_mail.text.contains("no longer access"),
+        "managed: consent withdrawn"
+    );
+    let to_alice = emails_to(&app, "alice@initech.com").await;
+    assert!(
+        to_alice
+            .iter()
+            .any(|s| s == "carol@contoso.com left Initech"),
+        "the admins are told: {to_alice:?}"
+    );
+    assert_eq!(events(&app, "MemberLeft").await, 1);
+
+    let again = app.delete("/me/group", &carol).await;
+    assert_eq!(again.status, 404, "already out: {again:?}");
 }

@@ -51,6 +51,7 @@ async fn a_created_group_is_stored_with_its_admin_link_account_and_email_claim()
             &group,
             &alice,
             &Billing::new(now, Default::default()),
+            1,
             None,
             now
         )
@@ -100,6 +101,7 @@ async fn a_created_group_is_stored_with_its_admin_link_account_and_email_claim()
             "Account",
             "AdminLink",
             "Billing",
+            "DailyCount",
             "EmailClaim",
             "Group",
             "ScheduleEntry"

@@ -1,9 +1,11 @@
-//! `GET /groups/{groupId}/members`: a page of members (`limit`, `nextToken`).
+//! `GET /groups/{groupId}/members`: a page of members (`limit` 1–100,
+//! default 50; `nextToken`).
 //!
 //! Who: the group's admins (others: 404).
 //! DynamoDB: one `GetItem` and one `Query`.
 
 use lambda_http::{Body, Request, RequestExt, Response};
+use shared::api::page;
 use shared::model::{AccountId, GroupId, Member};
 use shared::service::members;
 use shared::{Deps, http};
@@ -26,12 +28,7 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let caller = http::caller(req)?;
     let gid = http::path_param(req, "groupId", GroupId::parse)?;
     let query = req.query_string_parameters();
-    let limit = match query.first("limit") {
-        Some(raw) => raw
-            .parse::<i32>()
-            .map_err(|_| shared::Error::invalid("limit", "must be a number"))?,
-        None => 100,
-    };
+    let limit = page::limit(query.first("limit"), page::DEFAULT_LIMIT, page::MAX_LIMIT)?;
     let after = query
         .first("nextToken")
         .map(|t| AccountId::parse("nextToken", t))

@@ -1,12 +1,23 @@
-//! `GET /groups/{groupId}/requests`: pending membership requests.
+//! `GET /groups/{groupId}/requests`: pending membership requests, a page at a time
+//! (`limit` 1–100, default 50; `nextToken` from the previous page).
 //!
 //! Who: the group's admins (others: 404).
 //! DynamoDB: one `GetItem` and one `Query`.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
+use shared::api::page;
 use shared::model::GroupId;
 use shared::service::requests;
 use shared::{Deps, http};
+
+/// One page; `nextToken` is absent on the last page.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Listed {
+    requests: Vec<shared::model::MembershipRequest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
 
 /// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
@@ -16,6 +27,15 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let caller = http::caller(req)?;
     let gid = http::path_param(req, "groupId", GroupId::parse)?;
-    let requests = requests::list_requests(deps, &caller, &gid).await?;
-    http::json(200, &serde_json::json!({ "requests": requests }))
+    let query = req.query_string_parameters();
+    let limit = page::limit(query.first("limit"), page::DEFAULT_LIMIT, page::MAX_LIMIT)?;
+    let (requests, next_token) =
+        requests::list_requests(deps, &caller, &gid, limit, query.first("nextToken")).await?;
+    http::json(
+        200,
+        &Listed {
+            requests,
+            next_token,
+        },
+    )
 }

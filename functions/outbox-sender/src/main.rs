@@ -3,7 +3,8 @@
 //!
 //! Settings: `TABLE_NAME`, `SENDER_EMAIL` (a verified SES identity),
 //! `SES_CONFIGURATION_SET` (optional), `EVENT_BUS_NAME`, and one queue URL
-//! per kind of job (`USAGE_QUEUE_URL`, `DISSOLVE_QUEUE_URL`); region,
+//! per kind of job (`USAGE_QUEUE_URL`, `DISSOLVE_QUEUE_URL`),
+//! `INVITE_SECRET_ARN` (opens invitation tokens' seals); region,
 //! endpoint and credentials from the standard AWS environment.
 
 use std::collections::HashMap;
@@ -47,7 +48,8 @@ async fn main() -> Result<(), Error> {
         )),
         Arc::new(SqsJobs::new(aws_sdk_sqs::Client::new(&sdk), queues)),
         Arc::new(SystemClock),
-    );
+    )
+    .with_invite_secret(shared::deps::invite_secret_from_env(&sdk).await?);
 
     run(service_fn(|event: LambdaEvent<_>| async {
         Ok::<_, Error>(outbox_sender::handler(&sender, event).await)

@@ -57,6 +57,7 @@ handlers! {
     "list-requests" => list_requests,
     "preview-invitation" => preview_invitation,
     "remove-member" => remove_member,
+    "leave-group" => leave_group,
     "resend-invitation" => resend_invitation,
     "revoke-invitation" => revoke_invitation,
     "rotate-invite-link" => rotate_invite_link,
@@ -107,6 +108,7 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
         let deps = deps.clone();
         let key = (!route.public).then(|| key.clone());
         let route_key = route.key();
+        let function: Arc<str> = Arc::from(route.function.as_str());
         router = router.route(
             &route.path,
             on(
@@ -116,6 +118,7 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
                     invoke(
                         deps.clone(),
                         key.clone(),
+                        function.clone(),
                         handler.clone(),
                         route_key.clone(),
                         params,
@@ -199,6 +202,7 @@ fn percent_decodes_to_utf8(text: &str) -> bool {
 async fn invoke(
     deps: Arc<Deps>,
     key: Option<TokenKey>,
+    function: Arc<str>,
     handler: Handler,
     route_key: String,
     params: Result<Path<HashMap<String, String>>, PathRejection>,
@@ -245,7 +249,9 @@ async fn invoke(
         // Logged with its cause by the problem rendering; shown as a plain 500.
         Err(e) => return problem(&Error::unexpected(e)),
     };
-    let response = handler(deps, request).await;
+    // The function's AWS requests are attributed to it, so tests can hold
+    // them to its IAM policy (standins::calls).
+    let response = standins::calls::as_function(&function, handler(deps, request)).await;
     to_axum(response)
 }
 

@@ -95,7 +95,11 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
         || std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some()
     {
         tracing::info!("using the AWS endpoint from the environment");
-        (Arc::new(Deps::from_env().await?), None)
+        let secret = local_invite_secret(data_dir)?;
+        (
+            Arc::new(Deps::from_env().await?.with_invite_secret(secret)),
+            None,
+        )
     } else {
         let standins = StandIns::start(Storage::Folder(data_dir.join("aws")), Names::default())
             .await
@@ -108,11 +112,14 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
             "embedded AWS stand-ins running"
         );
         let repo = Repository::new(standins.dynamodb(), standins.names.table.clone());
-        let deps = Arc::new(Deps::new(
-            repo,
-            Arc::new(SystemClock),
-            shared::deps::Settings::from_env()?,
-        ));
+        let deps = Arc::new(
+            Deps::new(
+                repo,
+                Arc::new(SystemClock),
+                shared::deps::Settings::from_env()?,
+            )
+            .with_invite_secret(local_invite_secret(data_dir)?),
+        );
         let delivery = outbox_delivery(&standins, deps.clone(), data_dir).await?;
         (deps, Some((standins, delivery)))
     };
@@ -159,13 +166,16 @@ async fn outbox_delivery(
     let outbox = shared::mail::FolderOutbox::new(data_dir.join("outbox"), sender_address);
     let events = shared::events::FolderEvents::new(data_dir.join("events"));
     let jobs = shared::jobs::queue::FolderJobs::new(data_dir.join("jobs"));
-    let sender = shared::delivery::OutboxSender::new(
+    let mut sender = shared::delivery::OutboxSender::new(
         deps.repo.clone(),
         Arc::new(outbox),
         Arc::new(events),
         Arc::new(jobs.clone()),
         Arc::new(SystemClock),
     );
+    if let Some(secret) = deps.invite_secret.clone() {
+        sender = sender.with_invite_secret(secret);
+    }
     // From the start of the stream: items already delivered are skipped.
     let mut reader =
         standins::streams::StreamReader::open(standins, standins::streams::StartAt::TrimHorizon)
@@ -256,4 +266,29 @@ async fn fire_schedule(name: &str, addr: SocketAddr) -> anyhow::Result<()> {
     }
     println!("{}", body.trim());
     Ok(())
+}
+
+/// The invitation-token secret kept in `dir/invite-secret` (mode 0600),
+/// created on first use: what Secrets Manager holds in AWS.
+fn local_invite_secret(dir: &std::path::Path) -> anyhow::Result<shared::model::InviteSecret> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = dir.join("invite-secret");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return shared::model::InviteSecret::from_text(&text)
+            .with_context(|| format!("{} holds fewer than 32 characters", path.display()));
+    }
+    std::fs::create_dir_all(dir)?;
+    let text = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        rand::random::<[u8; 32]>(),
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .with_context(|| format!("writing {}", path.display()))?;
+    shared::model::InviteSecret::from_text(&text).context("a fresh secret is long enough")
 }

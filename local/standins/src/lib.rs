@@ -3,7 +3,9 @@
 //! wire protocol on 127.0.0.1, so the production SDK code path is what runs.
 //! Never a dependency of a Lambda.
 
+pub mod calls;
 pub mod counting;
+pub mod faults;
 pub mod streams;
 mod table;
 
@@ -195,6 +197,13 @@ impl StandIns {
             .interceptor(counter)
             .build();
         aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// The configuration of [`StandIns::dynamodb`], to add interceptors to
+    /// (the tests' request counter and call recorder).
+    pub fn dynamodb_config(&self) -> aws_sdk_dynamodb::config::Builder {
+        aws_sdk_dynamodb::config::Builder::from(&self.sdk_config)
+            .endpoint_url(&self.dynamodb_endpoint)
     }
 
     /// An S3 client for the stand-in (path-style addressing).

@@ -42,6 +42,24 @@ fn key_schema(v: &Value) -> Result<Vec<(String, String)>, StartError> {
 }
 
 impl TableDefinition {
+    /// The partition (HASH) key attribute of the table (under `None`) and of
+    /// each index (under its name).
+    pub fn partition_keys(&self) -> std::collections::BTreeMap<Option<String>, String> {
+        let hash = |key: &[(String, String)]| {
+            key.iter()
+                .find(|(_, kind)| kind == "HASH")
+                .map(|(name, _)| name.clone())
+        };
+        std::iter::once((None, hash(&self.key)))
+            .chain(
+                self.indexes
+                    .iter()
+                    .map(|(index, key)| (Some(index.clone()), hash(key))),
+            )
+            .filter_map(|(index, key)| Some((index, key?)))
+            .collect()
+    }
+
     /// The same table without its stream (see `StandIns::start_without_stream`).
     pub fn drop_stream(&mut self) {
         self.stream_view = None;

@@ -26,6 +26,11 @@ pub fn decode<T: DeserializeOwned>(token: &str) -> Result<T> {
     serde_json::from_slice(&json).map_err(|_| invalid())
 }
 
+/// The page size of the lists whose OpenAPI parameter is `Limit`.
+pub const DEFAULT_LIMIT: usize = 50;
+/// The largest page of those lists.
+pub const MAX_LIMIT: usize = 100;
+
 /// A page size from the query: `default` when absent, 1..=`max` otherwise.
 pub fn limit(raw: Option<&str>, default: usize, max: usize) -> Result<usize> {
     match raw {

@@ -55,11 +55,15 @@ pub fn problem_response(error: &Error) -> Response<Body> {
         errors,
     };
     let body = serde_json::to_string(&problem).unwrap_or_else(|_| String::from("{}"));
-    Response::builder()
+    let mut response = Response::builder()
         .status(kind.status())
-        .header("content-type", PROBLEM_CONTENT_TYPE)
-        .body(Body::Text(body))
-        .unwrap_or_default()
+        .header("content-type", PROBLEM_CONTENT_TYPE);
+    if let Some(after) = error.retry_after() {
+        // Whole seconds, rounded up: never "retry now" for a wait under a second.
+        let seconds = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+        response = response.header("retry-after", seconds.max(1));
+    }
+    response.body(Body::Text(body)).unwrap_or_default()
 }
 
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -137,6 +141,22 @@ mod tests {
                 "500s never leak causes"
             );
         }
+    }
+
+    #[test]
+    fn refusals_that_lift_say_when_in_retry_after() {
+        let busy = problem_response(&Error::busy());
+        assert_eq!(busy.status(), 503);
+        assert_eq!(body_of(&busy)["type"], "/problems/busy");
+        assert_eq!(busy.headers()["retry-after"], "1");
+        let capped = problem_response(&Error::refused_for(
+            ProblemKind::InviteLimit,
+            "x",
+            std::time::Duration::from_millis(90_500),
+        ));
+        assert_eq!(capped.headers()["retry-after"], "91", "rounded up");
+        let conflict = problem_response(&Error::refused(ProblemKind::LastAdmin, "x"));
+        assert!(conflict.headers().get("retry-after").is_none());
     }
 
     #[test]

@@ -121,14 +121,19 @@ pub struct Invitation {
     /// Hash of the live token (never shown).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub token_hash: Option<TokenHash>,
-    /// When the token stops working.
-    #[serde(with = "time::serde::rfc3339")]
+    /// When the token stops working (stored as epoch seconds `validUntil`;
+    /// the item's TTL `expiresAt` comes a grace period later, so admins see
+    /// it expired and can resend it meanwhile).
+    #[serde(rename = "validUntil", with = "time::serde::timestamp")]
     pub expires_at: OffsetDateTime,
     /// When it was last sent.
     #[serde(with = "time::serde::rfc3339")]
     pub sent_at: OffsetDateTime,
     /// Who sent it.
     pub invited_by: AccountId,
+    /// How many times it was sent again (capped, see `ResendLimits`).
+    #[serde(default)]
+    pub resends: u32,
 }
 
 /// How long an email invitation stays valid: whole days, 1 to 30.
@@ -304,6 +309,7 @@ mod tests {
             expires_at: sent + time::Duration::days(days),
             sent_at: sent,
             invited_by: AccountId::parse("a", "admin").expect("id"),
+            resends: 0,
         };
         assert_eq!(
             InvitationValidity::of(&invitation(12))

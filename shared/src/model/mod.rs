@@ -3,6 +3,7 @@
 mod account;
 mod billing;
 mod bucket;
+mod caps;
 mod computer;
 mod dissolution;
 mod domain;
@@ -19,6 +20,7 @@ pub use billing::{
     Billing, Estimate, GB, GroupUsage, PaymentMethod, Prices, RenewalDay, TB, estimate,
 };
 pub use bucket::{Bucket, BucketName, MAX_BUCKETS_PER_ACCOUNT};
+pub use caps::{DailyCap, ResendLimits, until_tomorrow};
 pub use computer::{
     Alert, AlertKind, CheckIn, Computer, ComputerId, MAX_ALERTS, MAX_COMPUTERS_PER_ACCOUNT,
 };
@@ -36,4 +38,4 @@ pub use membership::{
     Invitation, InvitationValidity, JoinOutcome, Member, MembershipRequest, Region, join_outcome,
 };
 pub use name::GroupName;
-pub use token::{InviteToken, TokenHash, TokenKind, TokenRecord};
+pub use token::{InviteSecret, InviteToken, TokenHash, TokenKind, TokenRecord, TokenSeal};

@@ -51,7 +51,84 @@ impl TokenHash {
     }
 }
 
+/// The secret that turns an invitation's stored [`TokenSeal`] into its
+/// token. Only the functions that mint invitation tokens and the outbox
+/// sender hold it (Secrets Manager in AWS, a file locally), so the table,
+/// its stream and its backups hold nothing a token can be made from.
+#[derive(Clone)]
+pub struct InviteSecret([u8; 32]);
+
+impl fmt::Debug for InviteSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InviteSecret(..)")
+    }
+}
+
+impl InviteSecret {
+    /// A fresh random secret (tests, a first local run).
+    pub fn random() -> Self {
+        Self(rand::random())
+    }
+
+    /// The secret as stored: any text of at least 32 bytes (Secrets
+    /// Manager's generated password, a local file), condensed with SHA-256.
+    pub fn from_text(text: &str) -> Option<Self> {
+        let text = text.trim();
+        (text.len() >= 32).then(|| Self(Sha256::digest(text.as_bytes()).into()))
+    }
+}
+
+/// What the table holds for an emailed token: the group and a random nonce,
+/// useless without the [`InviteSecret`]. In the stored email, its text
+/// stands where the token goes, and the sender swaps one for the other.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TokenSeal(String);
+
+impl fmt::Debug for TokenSeal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenSeal(..)")
+    }
+}
+
+impl TokenSeal {
+    /// The text that stands in for the token until it is sent.
+    pub fn placeholder(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Random bytes in a seal's nonce: 128 bits, so seals never repeat.
+const NONCE_BYTES: usize = 16;
+
 impl InviteToken {
+    /// A fresh emailed token for `group` and the seal it is stored as:
+    /// group id, then HMAC-SHA256(secret, group id and nonce).
+    pub fn sealed(group: &GroupId, secret: &InviteSecret) -> (Self, TokenSeal) {
+        let mut seal = Vec::with_capacity(16 + NONCE_BYTES);
+        seal.extend_from_slice(group.as_bytes());
+        seal.extend_from_slice(&rand::random::<[u8; NONCE_BYTES]>());
+        let seal = TokenSeal(URL_SAFE_NO_PAD.encode(seal));
+        let token = Self::unseal(&seal, secret).expect("a seal just made opens");
+        (token, seal)
+    }
+
+    /// The token a seal stands for; `None` for a seal that is not one.
+    pub fn unseal(seal: &TokenSeal, secret: &InviteSecret) -> Option<Self> {
+        use hmac::{Hmac, Mac};
+        let bytes = URL_SAFE_NO_PAD.decode(&seal.0).ok()?;
+        if bytes.len() != 16 + NONCE_BYTES {
+            return None;
+        }
+        let mut mac = Hmac::<Sha256>::new_from_slice(&secret.0).ok()?;
+        mac.update(b"groups invitation token v1\0");
+        mac.update(&bytes);
+        let mut token = Vec::with_capacity(16 + SECRET_BYTES);
+        token.extend_from_slice(&bytes[..16]);
+        token.extend_from_slice(&mac.finalize().into_bytes());
+        Some(Self(URL_SAFE_NO_PAD.encode(token)))
+    }
+
     /// A fresh token for `group`.
     pub fn generate(group: &GroupId) -> Self {
         let mut bytes = Vec::with_capacity(16 + SECRET_BYTES);
@@ -147,6 +224,30 @@ impl TokenRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_seal_opens_only_with_its_secret_and_never_is_the_token() {
+        let gid = GroupId::new();
+        let secret = InviteSecret::random();
+        let (token, seal) = InviteToken::sealed(&gid, &secret);
+        assert_eq!(InviteToken::unseal(&seal, &secret), Some(token.clone()));
+        assert_eq!(
+            token.group_id(),
+            Some(gid),
+            "a sealed token is a normal token"
+        );
+        assert!(InviteToken::parse(token.reveal()).is_some());
+        assert!(
+            InviteToken::parse(seal.placeholder()).is_none(),
+            "the seal itself is no token"
+        );
+        let other = InviteSecret::random();
+        assert_ne!(InviteToken::unseal(&seal, &other), Some(token.clone()));
+        let (again, _) = InviteToken::sealed(&gid, &secret);
+        assert_ne!(again, token, "a fresh nonce each time");
+        assert!(InviteSecret::from_text("too short").is_none());
+        assert!(format!("{secret:?}{seal:?}").contains(".."), "never logged");
+    }
 
     #[test]
     fn tokens_are_long_random_and_carry_their_group() {

@@ -120,6 +120,7 @@ impl Letter {
             text: self.text(),
             html: self.html(),
             subject: self.subject,
+            seal: None,
         }
     }
 

@@ -24,7 +24,23 @@ const PRODUCT: &str = "Groups";
 /// Invites someone by email to join `group`: who invited them, whether the
 /// group's admins will be able to access their data (managed groups), when
 /// the invitation expires and the link to accept it.
+/// The join link holds the seal's placeholder (`join_url` is built from
+/// it): the sender puts the token there when it sends.
 pub fn invitation(
+    to: &EmailAddress,
+    group: &GroupName,
+    inviter: &EmailAddress,
+    join_url: &str,
+    seal: &crate::model::TokenSeal,
+    expires_at: OffsetDateTime,
+    managed: bool,
+) -> OutboxEmail {
+    let mut email = invitation_letter(to, group, inviter, join_url, expires_at, managed);
+    email.seal = Some(seal.clone());
+    email
+}
+
+fn invitation_letter(
     to: &EmailAddress,
     group: &GroupName,
     inviter: &EmailAddress,
@@ -148,6 +164,46 @@ pub fn removed_from_group(to: &EmailAddress, group: &GroupName) -> OutboxEmail {
         .to(vec![to.clone()])
 }
 
+/// Confirms to a member that they left a group, and (as a removal does)
+/// that they must now add a payment method.
+pub fn left_group(to: &EmailAddress, group: &GroupName, managed: bool) -> OutboxEmail {
+    let mut letter = Letter::new(format!("You left {group}")).para(
+        Para::new()
+            .text("You left the group ")
+            .strong(group.as_str())
+            .text(". You are no longer a member, and the group no longer pays for your account."),
+    );
+    if managed {
+        letter = letter.para(
+            Para::new().text("Its administrators can no longer access or manage your account."),
+        );
+    }
+    letter.now_pay_yourself().to(vec![to.clone()])
+}
+
+/// Tells a group's admins that a member left (in a managed group, that their
+/// access to that account ended).
+pub fn member_left(
+    admins: Vec<EmailAddress>,
+    group: &GroupName,
+    member: &EmailAddress,
+    managed: bool,
+) -> OutboxEmail {
+    let mut letter = Letter::new(format!("{member} left {group}")).para(
+        Para::new()
+            .strong(member.as_str())
+            .text(" left your group ")
+            .strong(group.as_str())
+            .text(", which no longer pays for their account."),
+    );
+    if managed {
+        letter = letter.para(Para::new().text(
+            "They withdrew their consent to managed access: administrators can no longer access or manage their account.",
+        ));
+    }
+    letter.to(admins)
+}
+
 /// Tells a member of a dissolved group that the group's coverage of their
 /// account ended, that their account and data remain, and that they must
 /// add a payment method to keep the service.
@@ -235,7 +291,7 @@ mod tests {
         vec![
             (
                 "invitation (managed)",
-                invitation(
+                invitation_letter(
                     &ana,
                     name,
                     &email("boss@example.com"),
@@ -253,7 +309,7 @@ mod tests {
             ),
             (
                 "invitation (unmanaged)",
-                invitation(
+                invitation_letter(
                     &ana,
                     name,
                     &email("boss@example.com"),
@@ -371,7 +427,7 @@ mod tests {
 
     #[test]
     fn links_are_escaped_as_attributes() {
-        let email = invitation(
+        let email = invitation_letter(
             &email("ana@example.com"),
             &group("Acme"),
             &email("boss@example.com"),

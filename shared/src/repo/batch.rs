@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 
-use super::{Item, Repository, key_map};
+use super::{Item, Repository, key_map, sdk_error};
 use crate::error::{Error, Result};
 use crate::keys::Key;
 
@@ -71,7 +71,7 @@ impl Repository {
                     .request_items(self.table(), pending)
                     .send()
                     .await
-                    .map_err(|e| Error::unexpected(e.into_service_error()))?;
+                    .map_err(sdk_error)?;
                 pending = out
                     .unprocessed_items
                     .and_then(|mut u| u.remove(self.table()))

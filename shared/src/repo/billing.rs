@@ -7,7 +7,7 @@ use time::{Date, OffsetDateTime};
 use super::groups::admin_guard;
 use super::synopsis::GroupStats;
 use super::tx::{Expr, Tx};
-use super::{Repository, from_item, s};
+use super::{Repository, from_item, s, sdk_error};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::model::{Account, AccountId, Billing, Group, GroupId, GroupUsage, PaymentMethod};
@@ -106,10 +106,7 @@ impl Repository {
             start.insert(keys::GSI1SK.into(), s(gid.to_string()));
             query = query.set_exclusive_start_key(Some(start));
         }
-        let out = query
-            .send()
-            .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+        let out = query.send().await.map_err(sdk_error)?;
         let groups = out
             .items
             .unwrap_or_default()
@@ -199,9 +196,7 @@ impl Repository {
             .send();
         let mut usage = Vec::new();
         while let Some(item) = pages.next().await {
-            usage.push(from_item(
-                item.map_err(|e| Error::unexpected(e.into_service_error()))?,
-            )?);
+            usage.push(from_item(item.map_err(sdk_error)?)?);
         }
         Ok(usage)
     }
@@ -222,7 +217,7 @@ impl Repository {
             .set_item(Some(item))
             .send()
             .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+            .map_err(sdk_error)?;
         Ok(())
     }
 }

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::accounts::{AccountWrite, GroupRule, Limit, Who};
 use super::tx::{Expr, Guard, Refusal, Tx};
-use super::{IdempotentWrite, Repository, Written, from_item, s};
+use super::{IdempotentWrite, Repository, Written, from_item, s, sdk_error};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
@@ -134,7 +134,7 @@ impl Repository {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+            .map_err(sdk_error)?;
         out.items
             .unwrap_or_default()
             .into_iter()

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::accounts::{AccountWrite, GroupRule, Limit, Who, account_changed};
 use super::tx::{Expr, Guard, Refusal, Tx};
-use super::{Repository, from_item, key_map, n, s};
+use super::{Repository, from_item, key_map, n, s, sdk_error, service_error};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
@@ -73,7 +73,7 @@ impl Repository {
                 UpdateItemError::ConditionalCheckFailedException(e) => {
                     Ok(QuietCheckIn::Counted(e.item.map(from_item).transpose()?))
                 }
-                other => Err(Error::unexpected(other)),
+                other => Err(service_error(other)),
             },
         }
     }
@@ -226,10 +226,7 @@ impl Repository {
         if let Some(after) = after {
             query = query.set_exclusive_start_key(Some(key_map(&keys::computer(aid, after))));
         }
-        let out = query
-            .send()
-            .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+        let out = query.send().await.map_err(sdk_error)?;
         let computers = out
             .items
             .unwrap_or_default()

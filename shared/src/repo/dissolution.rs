@@ -7,7 +7,9 @@ use time::OffsetDateTime;
 
 use super::groups::{active_admin, admin_guard, explain_group};
 use super::tx::{Expr, Guard, Refusal, Tx};
-use super::{IdempotentWrite, Item, Repository, Written, from_item, key_map, n, s, to_item};
+use super::{
+    IdempotentWrite, Item, Repository, Written, from_item, key_map, n, s, sdk_error, to_item,
+};
 use crate::error::{Error, Result};
 use crate::keys::{self, Key};
 use crate::model::{
@@ -170,7 +172,7 @@ impl Repository {
             )
             .send()
             .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+            .map_err(sdk_error)?;
         Ok(())
     }
 
@@ -235,7 +237,7 @@ impl Repository {
         ];
         let mut leftovers = Vec::new();
         while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| Error::unexpected(e.into_service_error()))?;
+            let item = item.map_err(sdk_error)?;
             let sk = item
                 .get(keys::SK)
                 .and_then(|v| v.as_s().ok())

@@ -11,13 +11,16 @@ use time::OffsetDateTime;
 
 use super::accounts::{AccountWrite, GroupRule};
 use super::tx::{Expr, Guard, Refusal, Tx};
-use super::{IdempotentWrite, Item, Repository, Written, from_item, key_map, n, s};
+use super::{
+    IdempotentWrite, Item, Repository, Written, from_item, key_map, n, quota, s, sdk_error,
+    service_error,
+};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
-    AccountId, AdminEntry, Billing, EmailAddress, Group, GroupChanges, GroupId, GroupStatus,
-    MAX_ADMINS, administered_by, rfc3339,
+    AccountId, AdminEntry, Billing, DailyCap, EmailAddress, Group, GroupChanges, GroupId,
+    GroupStatus, MAX_ADMINS, administered_by, rfc3339,
 };
 use crate::problem::ProblemKind;
 
@@ -80,16 +83,26 @@ pub(super) fn admin_guard(caller: &AccountId) -> Guard<'_> {
 impl Repository {
     /// Creates a group, its creator's admin link and (if new) the creator's
     /// account, its billing and its place on the daily usage schedule, plus
-    /// the idempotency record. One `TransactWriteItems`.
+    /// the idempotency record, counted against the creator's
+    /// `groups_per_day`. One `TransactWriteItems`.
     pub async fn create_group(
         &self,
         group: &Group,
         creator: &Caller,
         billing: &Billing,
+        groups_per_day: u32,
         idem: Option<&IdempotentWrite>,
         now: OffsetDateTime,
     ) -> Result<Written> {
         let mut tx = Tx::new(self);
+        quota::add_charge(
+            &mut tx,
+            &quota::account_groups(&creator.account_id, now),
+            DailyCap::AccountGroups,
+            1,
+            groups_per_day,
+            now,
+        )?;
         tx.create(
             &keys::group(&group.id),
             "Group",
@@ -133,7 +146,7 @@ impl Repository {
             .items()
             .send();
         while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| Error::unexpected(e.into_service_error()))?;
+            let item = item.map_err(sdk_error)?;
             let link: AdminLink = from_item(item)?;
             group_keys.push(keys::group(&link.group_id));
         }
@@ -233,7 +246,7 @@ impl Repository {
                     explain_group(e.item().cloned(), Some(caller))?;
                     Err(Error::unexpected("group update condition failed for an active admin"))
                 }
-                other => Err(Error::unexpected(other)),
+                other => Err(service_error(other)),
             },
         }
     }

@@ -1,15 +1,18 @@
-//! Email invitations and the per-group daily quota that caps them. An
-//! invitation, its token, its email and its count against the quota are
-//! written in one transaction.
+//! Email invitations and the daily caps they count against (per group and
+//! per sending account). A bulk invitation reserves its whole count first,
+//! then writes each invitation with its token and email in one
+//! transaction per 20 addresses.
 
 use time::OffsetDateTime;
 
 use super::groups::admin_guard;
 use super::tx::{Cancelled, Expr, Guard, Refusal, Tx};
-use super::{IdempotentWrite, Repository, Written, n, s};
+use super::{IdempotentWrite, Item, Repository, Written, n, quota, s, to_item};
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::model::{AccountId, EmailAddress, GroupId, Invitation, TokenHash, TokenRecord};
+use crate::model::{
+    AccountId, DailyCap, EmailAddress, GroupId, Invitation, TokenHash, TokenRecord,
+};
 use crate::outbox::OutboxItem;
 use crate::problem::ProblemKind;
 
@@ -28,85 +31,127 @@ pub struct NewInvitation {
     pub outbox: Vec<OutboxItem>,
 }
 
-/// The daily cap's refusal.
-fn invite_limit(cap: u32) -> Error {
-    Error::refused(
-        ProblemKind::InviteLimit,
-        format!("a group may send at most {cap} invitations per day; try again tomorrow"),
-    )
+/// Both daily caps an invitation counts against.
+#[derive(Debug, Clone, Copy)]
+pub struct InviteCaps {
+    /// Per group and day.
+    pub group: u32,
+    /// Per sending account and day, over all its groups.
+    pub account: u32,
+}
+
+/// How long after its token stops working an invitation is kept (shown as
+/// expired, ready to resend) before DynamoDB's TTL removes it.
+const KEPT_AFTER_EXPIRY: time::Duration = time::Duration::days(30);
+
+/// The item of an invitation: the model plus its TTL, a number.
+fn invitation_item(gid: &GroupId, invitation: &Invitation) -> Result<Item> {
+    let mut item = to_item(
+        &keys::invitation(gid, &invitation.email),
+        "Invitation",
+        invitation,
+    )?;
+    item.insert(
+        keys::EXPIRES_AT.to_owned(),
+        n((invitation.expires_at + KEPT_AFTER_EXPIRY).unix_timestamp()),
+    );
+    Ok(item)
 }
 
 impl Repository {
-    /// Counts `count` invitations against today's quota: refused whole when
-    /// they do not all fit under `cap`.
-    fn add_quota_charge(
+    /// Charges `count` invitations by `caller` to both daily caps, all or
+    /// nothing, before any is written (so a bulk invitation never stops half
+    /// way at a cap). One `TransactWriteItems` (admin check and two counters).
+    pub async fn reserve_invitations(
+        &self,
+        gid: &GroupId,
+        caller: &AccountId,
+        count: u32,
+        caps: InviteCaps,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = Tx::new(self);
+        tx.check(&keys::group(gid), admin_guard(caller))?;
+        self.add_invite_charge(&mut tx, gid, caller, count, caps, now)?;
+        tx.commit().await.map(drop)
+    }
+
+    fn add_invite_charge(
         &self,
         tx: &mut Tx<'_>,
         gid: &GroupId,
+        caller: &AccountId,
         count: u32,
-        cap: u32,
+        caps: InviteCaps,
         now: OffsetDateTime,
     ) -> Result<()> {
-        tx.update(
-            &keys::invite_quota(gid, now.date()),
-            Expr::new(
-                "SET sent = if_not_exists(sent, :zero) + :n, expiresAt = :ttl, entity = :entity",
-            )
-            .value(":zero", n(0))
-            .value(":n", n(count))
-            .value(":ttl", n((now + time::Duration::days(2)).unix_timestamp()))
-            .value(":entity", s("InviteQuota")),
-            Some(Guard::new(
-                Expr::new("(attribute_not_exists(sent) AND :n <= :cap) OR sent <= :room")
-                    .value(":room", n(i64::from(cap) - i64::from(count)))
-                    .value(":cap", n(cap)),
-                Refusal::always(move || invite_limit(cap)),
-            )),
+        let group = quota::group_invitations(gid, now);
+        quota::add_charge(
+            tx,
+            &group,
+            DailyCap::GroupInvitations,
+            count,
+            caps.group,
+            now,
+        )?;
+        let account = quota::account_invitations(caller, now);
+        quota::add_charge(
+            tx,
+            &account,
+            DailyCap::AccountInvitations,
+            count,
+            caps.account,
+            now,
         )
     }
 
-    /// Writes email invitations with their tokens and outbox items, counting
-    /// them against the group's daily cap in the same transaction. Addresses
-    /// with a live invitation are returned as refused; the rest are written.
-    /// A replay refuses nothing: this very request wrote them. One
-    /// `TransactWriteItems` per 20 addresses.
+    /// Gives back `count` reserved invitations that were not sent (their
+    /// address already had a live invitation). One `TransactWriteItems`.
+    pub async fn release_invitations(
+        &self,
+        gid: &GroupId,
+        caller: &AccountId,
+        count: u32,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = Tx::new(self);
+        quota::add_refund(&mut tx, &quota::group_invitations(gid, now), count)?;
+        quota::add_refund(&mut tx, &quota::account_invitations(caller, now), count)?;
+        tx.commit().await.map(drop)
+    }
+
+    /// Writes email invitations (already reserved) with their tokens and
+    /// outbox items. Addresses with a live invitation are returned as
+    /// refused; an expired one is replaced. One `TransactWriteItems` per 20
+    /// addresses (more only when some are refused).
     pub async fn create_invitations(
         &self,
         gid: &GroupId,
         caller: &AccountId,
         invitations: Vec<NewInvitation>,
-        cap: u32,
-        idem: Option<&IdempotentWrite>,
         now: OffsetDateTime,
-    ) -> Result<(Written, Vec<EmailAddress>)> {
+    ) -> Result<Vec<EmailAddress>> {
         let mut refused = Vec::new();
         let chunks: Vec<Vec<NewInvitation>> = invitations
             .chunks(PER_TRANSACTION)
             .map(<[NewInvitation]>::to_vec)
             .collect();
-        let last = chunks.len().saturating_sub(1);
-        for (index, mut chunk) in chunks.into_iter().enumerate() {
+        for mut chunk in chunks {
             while !chunk.is_empty() {
-                let count = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
                 let mut tx = Tx::new(self);
                 tx.check(&keys::group(gid), admin_guard(caller))?;
-                self.add_quota_charge(&mut tx, gid, count, cap, now)?;
                 for (entry, new) in chunk.iter().enumerate() {
-                    tx.create(
-                        &keys::invitation(gid, &new.invitation.email),
-                        "Invitation",
-                        &new.invitation,
-                        Refusal::Entry(entry),
+                    let vacant = Expr::new("attribute_not_exists(PK) OR validUntil <= :now")
+                        .value(":now", n(now.unix_timestamp()));
+                    tx.put_item(
+                        invitation_item(gid, &new.invitation)?,
+                        Some(Guard::new(vacant, Refusal::Entry(entry))),
                     )?;
                     self.add_token(&mut tx, &new.token)?;
                     self.add_outbox(&mut tx, &new.outbox)?;
                 }
-                // The key is recorded with the last chunk, so a replay finds it
-                // only once every address has been written.
-                tx.idempotent(if index == last { idem } else { None }, now);
                 match tx.commit_batch().await {
-                    Ok(Written::Fresh) => break,
-                    Ok(replayed) => return Ok((replayed, Vec::new())),
+                    Ok(_) => break,
                     Err(Cancelled::Refused(refusal)) => return Err(refusal),
                     Err(Cancelled::Entries(entries)) => {
                         let (taken, keep): (Vec<_>, Vec<_>) = chunk
@@ -119,7 +164,21 @@ impl Repository {
                 }
             }
         }
-        Ok((Written::Fresh, refused))
+        Ok(refused)
+    }
+
+    /// Stores the reply of a write made of several transactions (a bulk
+    /// invitation), once all of them are done: `Replayed` with the first
+    /// reply when a concurrent retry with the same key got there first. One
+    /// `TransactWriteItems` of the one record.
+    pub async fn record_reply(
+        &self,
+        record: &IdempotentWrite,
+        now: OffsetDateTime,
+    ) -> Result<Written> {
+        let mut tx = Tx::new(self);
+        tx.idempotent(Some(record), now);
+        tx.commit().await
     }
 
     /// Replaces an invitation's token with a fresh one (old link dead at once)
@@ -129,17 +188,18 @@ impl Repository {
         gid: &GroupId,
         old: &Invitation,
         new: &NewInvitation,
-        cap: u32,
+        caps: InviteCaps,
         idem: Option<&IdempotentWrite>,
         now: OffsetDateTime,
     ) -> Result<Written> {
         // The admin sending it again is the new invitation's sender.
-        let (mut tx, old_hash) = self.retire(gid, &new.invitation.invited_by, old)?;
-        self.add_quota_charge(&mut tx, gid, 1, cap, now)?;
-        tx.put(
-            &keys::invitation(gid, &new.invitation.email),
-            "Invitation",
-            &new.invitation,
+        let sender = &new.invitation.invited_by;
+        let (mut tx, old_hash) = self.retire(gid, sender, old)?;
+        self.add_invite_charge(&mut tx, gid, sender, 1, caps, now)?;
+        // The resend limits were checked on `old`: written only if it is
+        // still the invitation (its token) that was checked.
+        tx.put_item(
+            invitation_item(gid, &new.invitation)?,
             Some(Guard::new(
                 Expr::new("tokenHash = :old").value(":old", s(old_hash.as_str())),
                 Refusal::always(|| {
@@ -193,8 +253,15 @@ impl Repository {
         Ok((tx, old_hash))
     }
 
-    /// Pending invitations of a group. One `Query` per page.
-    pub async fn list_invitations(&self, gid: &GroupId) -> Result<Vec<Invitation>> {
-        self.list_prefix(gid, keys::INVITE_PREFIX).await
+    /// A page of a group's invitations, by address, and where the next page
+    /// starts. One `Query`.
+    pub async fn list_invitations(
+        &self,
+        gid: &GroupId,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<Invitation>, Option<String>)> {
+        self.page_prefix(gid, keys::INVITE_PREFIX, limit, after)
+            .await
     }
 }

@@ -8,7 +8,7 @@ use super::accounts::{AccountWrite, GroupRule, Who};
 use super::groups::explain_group;
 use super::requests::add_decision;
 use super::tx::{Expr, Guard, Refusal, Tx};
-use super::{IdempotentWrite, Repository, Written, from_item, key_map, n, s};
+use super::{IdempotentWrite, Repository, Written, from_item, key_map, n, s, sdk_error};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
@@ -139,19 +139,25 @@ impl Repository {
         tx.commit().await
     }
 
-    /// Removes a member: the count drops, the account (as read) is detached
+    /// Removes a member, by an admin (`admin`: still one) or by their own
+    /// choice (`None`): the count drops, the account (as read) is detached
     /// and kept, what it holds leaves the group's counters, the outbox items
     /// are written. One `TransactWriteItems`.
     pub async fn remove_member(
         &self,
         gid: &GroupId,
-        caller: &AccountId,
+        admin: Option<&AccountId>,
         leaving: &Account,
         outbox: &[OutboxItem],
         now: OffsetDateTime,
     ) -> Result<()> {
         let aid = &leaving.id;
         let mut tx = Tx::new(self);
+        let guard = match admin {
+            Some(admin) => Expr::new("attribute_exists(admins.#caller) AND memberCount > :zero")
+                .name("#caller", admin.as_str()),
+            None => Expr::new("memberCount > :zero"),
+        };
         tx.update(
             &keys::group(gid),
             Expr::new(
@@ -160,10 +166,8 @@ impl Repository {
             .value(":one", n(1))
             .value(":now", s(rfc3339(now))),
             Some(Guard::new(
-                Expr::new("attribute_exists(admins.#caller) AND memberCount > :zero")
-                    .name("#caller", caller.as_str())
-                    .value(":zero", n(0)),
-                Refusal::explain(move |old| match explain_group(old, Some(caller)) {
+                guard.value(":zero", n(0)),
+                Refusal::explain(move |old| match explain_group(old, admin) {
                     Err(refusal) => refusal,
                     Ok(_) => Error::NotFound("member"),
                 }),
@@ -231,10 +235,7 @@ impl Repository {
                 .expression_attribute_values(":prefix", s(keys::MEMBER_PREFIX))
                 .set_exclusive_start_key(Some(key_map(&keys::member(gid, aid)))),
         };
-        let out = query
-            .send()
-            .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+        let out = query.send().await.map_err(sdk_error)?;
         let members = out
             .items
             .unwrap_or_default()

@@ -15,6 +15,7 @@ mod invite_link;
 mod members;
 mod outbox;
 mod outbox_items;
+mod quota;
 mod requests;
 mod synopsis;
 mod tx;
@@ -29,7 +30,7 @@ use serde::de::DeserializeOwned;
 pub use billing::{AccountUsage, USAGE_SCHEDULE};
 pub use computers::QuietCheckIn;
 pub use idempotency::{IdempotentWrite, Written};
-pub use invitations::NewInvitation;
+pub use invitations::{InviteCaps, NewInvitation};
 pub use members::{AccountRef, MembersFrom, NewMembership};
 pub use requests::NewRequest;
 pub use synopsis::GroupStats;
@@ -79,7 +80,7 @@ impl Repository {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+            .map_err(sdk_error)?;
         out.item.map(from_item).transpose()
     }
 
@@ -99,7 +100,7 @@ impl Repository {
                 .request_items(self.table(), request)
                 .send()
                 .await
-                .map_err(|e| Error::unexpected(e.into_service_error()))?;
+                .map_err(sdk_error)?;
             items.extend(
                 out.responses
                     .unwrap_or_default()
@@ -174,14 +175,17 @@ impl Repository {
             .map_err(|_| Error::unexpected("BatchGetItem answered another number of keys"))
     }
 
-    /// Every item of a group's partition under a sort-key prefix. One
-    /// consistent `Query` per 1 MB page.
-    pub(crate) async fn list_prefix<T: DeserializeOwned>(
+    /// One page of a group's items under a sort-key prefix, resuming after
+    /// the sort key `after` (a page token the caller was given); with the
+    /// sort key to resume after when more may follow. One consistent `Query`.
+    pub(crate) async fn page_prefix<T: DeserializeOwned>(
         &self,
         gid: &GroupId,
         prefix: &str,
-    ) -> Result<Vec<T>, Error> {
-        let mut pages = self
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<T>, Option<String>), Error> {
+        let mut query = self
             .client
             .query()
             .table_name(self.table())
@@ -189,16 +193,31 @@ impl Repository {
             .expression_attribute_values(":pk", s(keys::group_pk(gid)))
             .expression_attribute_values(":prefix", s(prefix))
             .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            out.push(from_item(
-                item.map_err(|e| Error::unexpected(e.into_service_error()))?,
-            )?);
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(after) = after {
+            if !after.starts_with(prefix) {
+                return Err(Error::invalid(
+                    "nextToken",
+                    "is not a token this list gave out",
+                ));
+            }
+            query = query.set_exclusive_start_key(Some(key_map(&Key {
+                pk: keys::group_pk(gid),
+                sk: after.to_owned(),
+            })));
         }
-        Ok(out)
+        let out = query.send().await.map_err(sdk_error)?;
+        let items = out.items.unwrap_or_default();
+        let next = match out.last_evaluated_key {
+            Some(_) => items
+                .last()
+                .and_then(|i| i.get(keys::SK))
+                .and_then(|sk| sk.as_s().ok())
+                .cloned(),
+            None => None,
+        };
+        let page = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok((page, next))
     }
 }
 
@@ -224,6 +243,42 @@ pub(crate) fn to_item<T: Serialize>(key: &Key, entity: &str, value: &T) -> Resul
 /// Deserialises an item, ignoring key attributes.
 pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, Error> {
     serde_dynamo::from_item(item).map_err(Error::unexpected)
+}
+
+/// DynamoDB error codes that mean "too much at once", left after the SDK's
+/// own retries: answered 503 `busy` with `Retry-After`, not 500.
+const THROTTLED: [&str; 4] = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+];
+
+/// The one mapping of a failed SDK call: throttling is [`Error::busy`],
+/// anything else unexpected (with its cause kept for the logs).
+pub(crate) fn sdk_error<E, R>(error: aws_sdk_dynamodb::error::SdkError<E, R>) -> Error
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata
+        + aws_smithy_runtime_api::client::result::CreateUnhandledError
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    service_error(error.into_service_error())
+}
+
+/// [`sdk_error`] for an operation error already taken apart (after its
+/// expected cases, such as a failed condition, were matched).
+pub(crate) fn service_error<E>(error: E) -> Error
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if THROTTLED.contains(&error.code().unwrap_or_default()) {
+        return Error::busy();
+    }
+    Error::unexpected(error)
 }
 
 /// A string attribute.

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Repository, from_item, key_map, s};
+use super::{Repository, from_item, key_map, s, sdk_error, service_error};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::model::rfc3339;
@@ -50,7 +50,7 @@ impl Repository {
             .set_condition_expression(put.condition_expression)
             .send()
             .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+            .map_err(sdk_error)?;
         Ok(())
     }
 
@@ -66,7 +66,7 @@ impl Repository {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| Error::unexpected(e.into_service_error()))?;
+            .map_err(sdk_error)?;
         let Some(attributes) = output.item else {
             return Ok(None);
         };
@@ -129,7 +129,7 @@ impl Repository {
                 if e.is_conditional_check_failed_exception() {
                     Ok(false)
                 } else {
-                    Err(Error::unexpected(e))
+                    Err(service_error(e))
                 }
             }
         }

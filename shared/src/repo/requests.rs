@@ -106,8 +106,15 @@ impl Repository {
         tx.commit().await
     }
 
-    /// Pending requests of a group. One `Query` per page.
-    pub async fn list_requests(&self, gid: &GroupId) -> Result<Vec<MembershipRequest>> {
-        self.list_prefix(gid, keys::REQUEST_PREFIX).await
+    /// A page of a group's pending requests, by account id, and where the
+    /// next page starts. One `Query`.
+    pub async fn list_requests(
+        &self,
+        gid: &GroupId,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<MembershipRequest>, Option<String>)> {
+        self.page_prefix(gid, keys::REQUEST_PREFIX, limit, after)
+            .await
     }
 }

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{IdempotentWrite, Item, Repository, Written, key_map, to_item};
+use super::{IdempotentWrite, Item, Repository, Written, key_map, service_error, to_item};
 use crate::error::{Error, Result};
 use crate::keys::Key;
 
@@ -243,7 +243,7 @@ impl<'a> Tx<'a> {
     /// Commits: `Fresh` when written now, `Replayed` when the idempotency
     /// key was already used for this request, else the refusal of the first
     /// item (in the order added) whose condition failed. One
-    /// `TransactWriteItems` (more only on `TransactionConflict`).
+    /// `TransactWriteItems` (more only on `TransactionConflict`, then busy).
     pub async fn commit(self) -> Result<Written> {
         match self.commit_batch().await {
             Ok(written) => Ok(written),
@@ -324,11 +324,23 @@ impl Reason {
 }
 
 /// Attempts for a transaction that lost a race with another transaction.
-const CONFLICT_ATTEMPTS: u32 = 4;
+const CONFLICT_ATTEMPTS: u32 = 5;
+
+/// The first retry waits up to this long; each next one up to twice as long.
+const CONFLICT_BACKOFF: Duration = Duration::from_millis(25);
+
+/// "Full jitter" (AWS Architecture Blog, *Exponential Backoff And Jitter*):
+/// a uniformly random wait below an exponentially growing ceiling, so the
+/// writers that collided spread out instead of colliding again in step.
+fn full_jitter(attempt: u32) -> Duration {
+    let ceiling = CONFLICT_BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1)).min(32);
+    ceiling.mul_f64(rand::random::<f64>())
+}
 
 impl Repository {
-    /// One `TransactWriteItems` round trip (more only when DynamoDB reports a
-    /// `TransactionConflict`, retried with backoff).
+    /// One `TransactWriteItems` round trip (up to [`CONFLICT_ATTEMPTS`] when
+    /// DynamoDB reports a `TransactionConflict`, retried with full jitter;
+    /// still conflicting after that, the write is [`Error::busy`]).
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
         let mut attempt = 0;
         loop {
@@ -344,12 +356,22 @@ impl Repository {
                 Err(err) => err,
             };
             let reasons = cancellation_reasons(err).map_err(TxError::Failed)?;
-            let conflicted = reasons.iter().any(|r| r.code == "TransactionConflict");
+            // Another transaction on the same items, or an item throttled
+            // inside the transaction: both pass if tried again later.
+            let contended = reasons
+                .iter()
+                .any(|r| r.code == "TransactionConflict" || r.code == "ThrottlingError");
             let failed = reasons.iter().any(Reason::failed);
-            if conflicted && !failed && attempt < CONFLICT_ATTEMPTS {
-                let jitter = u64::from(rand::random::<u8>() % 20);
-                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt) + jitter)).await;
-                continue;
+            if contended && !failed {
+                if attempt < CONFLICT_ATTEMPTS {
+                    tokio::time::sleep(full_jitter(attempt)).await;
+                    continue;
+                }
+                tracing::warn!(
+                    attempts = attempt,
+                    "transaction still conflicting; answering busy"
+                );
+                return Err(TxError::Failed(Error::busy()));
             }
             return Err(TxError::Cancelled(reasons));
         }
@@ -366,6 +388,23 @@ fn cancellation_reasons(err: SdkError<TransactWriteItemsError>) -> Result<Vec<Re
                 old: r.item().cloned(),
             })
             .collect()),
-        other => Err(Error::unexpected(other)),
+        other => Err(service_error(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_jitter_stays_under_a_doubling_ceiling() {
+        for attempt in 1..=CONFLICT_ATTEMPTS {
+            let ceiling = CONFLICT_BACKOFF * 2u32.pow(attempt - 1);
+            let waits: Vec<Duration> = (0..200).map(|_| full_jitter(attempt)).collect();
+            assert!(waits.iter().all(|w| *w < ceiling), "attempt {attempt}");
+            // Spread over the range, not a fixed step: some waits in each half.
+            assert!(waits.iter().any(|w| *w < ceiling / 2), "attempt {attempt}");
+            assert!(waits.iter().any(|w| *w >= ceiling / 2), "attempt {attempt}");
+        }
     }
 }

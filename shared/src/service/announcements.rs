@@ -6,7 +6,7 @@
 use time::OffsetDateTime;
 
 use crate::identity::Caller;
-use crate::model::{AccountId, EmailAddress, Group, GroupId, Member, MembershipRequest};
+use crate::model::{AccountId, EmailAddress, Group, GroupId, Member, MembershipRequest, TokenSeal};
 use crate::notify;
 use crate::outbox::{MembershipChange, MembershipEvent, OutboxItem};
 
@@ -34,6 +34,7 @@ pub(crate) fn invited(
     inviter: &Caller,
     email: &EmailAddress,
     join_url: &str,
+    seal: &TokenSeal,
     expires_at: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Vec<OutboxItem> {
@@ -42,6 +43,7 @@ pub(crate) fn invited(
         &group.name,
         &inviter.email,
         join_url,
+        seal,
         expires_at,
         group.managed,
     );
@@ -176,6 +178,34 @@ pub(crate) fn removed(
             Some(&member.account_id),
             &member.email,
             admin,
+            now,
+        ),
+    ]
+}
+
+/// A member left: their payment-method email, the admins' notice (always:
+/// in a managed group it ends their access), and `Left`.
+pub(crate) fn left(group: &Group, member: &Member, now: OffsetDateTime) -> Vec<OutboxItem> {
+    vec![
+        OutboxItem::email(
+            notify::left_group(&member.email, &group.name, group.managed),
+            now,
+        ),
+        OutboxItem::email(
+            notify::member_left(
+                group.admin_emails(),
+                &group.name,
+                &member.email,
+                group.managed,
+            ),
+            now,
+        ),
+        event(
+            MembershipChange::Left,
+            &group.id,
+            Some(&member.account_id),
+            &member.email,
+            &member.account_id,
             now,
         ),
     ]

@@ -34,7 +34,14 @@ pub async fn create_group(
     let reply = Reply::json(201, &GroupView::from(&group))?;
     write_once(idem.as_ref(), reply, |record| async move {
         deps.repo
-            .create_group(&group, caller, &billing, record.as_ref(), now)
+            .create_group(
+                &group,
+                caller,
+                &billing,
+                deps.settings.groups_per_account_per_day,
+                record.as_ref(),
+                now,
+            )
             .await
     })
     .await

@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 
 use super::announcements;
 use super::groups::get_group;
-use super::idempotency::write_once;
+use super::idempotency::{or_replay, write_once};
+use crate::api::page;
 use crate::api::{
     CreateInvitationsRequest, InvitationView, InvitationsResult, LinkStateView, NewLinkView,
     Rejected,
@@ -19,7 +20,7 @@ use crate::model::{
     TokenRecord, administered_by,
 };
 use crate::reply::{IdempotencyRequest, Reply};
-use crate::repo::NewInvitation;
+use crate::repo::{IdempotentWrite, InviteCaps, NewInvitation, Written};
 
 /// Whether the shared link is enabled.
 pub async fn invite_link(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<LinkStateView> {
@@ -67,25 +68,34 @@ pub async fn disable_invite_link(deps: &Deps, caller: &Caller, gid: &GroupId) ->
         .await
 }
 
-/// An invitation to `email` with a fresh token, and what it announces.
+/// An invitation to `email` with a fresh token, and what it announces;
+/// `resends` counts the sends before this one. The token is stored only as
+/// its hash, and the email holds its seal: the sender, which holds the
+/// secret, writes the token in at send time.
 fn new_invitation(
     deps: &Deps,
     group: &Group,
     inviter: &Caller,
     email: &EmailAddress,
     validity: InvitationValidity,
+    resends: u32,
     now: OffsetDateTime,
-) -> NewInvitation {
-    let token = InviteToken::generate(&group.id);
+) -> Result<NewInvitation> {
+    let secret = deps
+        .invite_secret
+        .as_ref()
+        .ok_or_else(|| Error::unexpected("no invitation-token secret configured"))?;
+    let (token, seal) = InviteToken::sealed(&group.id, secret);
     let expires_at = now + validity.duration();
-    let join_url = deps.settings.join_url(token.reveal());
-    NewInvitation {
+    let join_url = deps.settings.join_url(seal.placeholder());
+    Ok(NewInvitation {
         invitation: Invitation {
             email: email.clone(),
             token_hash: Some(token.hash()),
             expires_at,
             sent_at: now,
             invited_by: inviter.account_id.clone(),
+            resends,
         },
         token: TokenRecord {
             group_id: group.id,
@@ -96,13 +106,28 @@ fn new_invitation(
             valid_until: Some(expires_at.unix_timestamp()),
             used_at: None,
         },
-        outbox: announcements::invited(group, inviter, email, &join_url, expires_at, now),
+        outbox: announcements::invited(group, inviter, email, &join_url, &seal, expires_at, now),
+    })
+}
+
+/// The daily caps an invitation counts against.
+fn invite_caps(deps: &Deps) -> InviteCaps {
+    InviteCaps {
+        group: deps.settings.invites_per_day,
+        account: deps.settings.invites_per_account_per_day,
     }
 }
 
 /// Sends email invitations in bulk: invalid or already-invited addresses are
-/// reported per address, the rest go out; the per-group daily cap is enforced
-/// by the database. Replies 200 with both lists.
+/// reported per address, the rest go out. The whole count is reserved
+/// against the daily caps first (all or nothing), then written; addresses
+/// refused during the write are given back. With an `Idempotency-Key`, the
+/// reply is stored once everything is written, so a retry gets exactly
+/// this reply. Replies 200 with both lists.
+///
+/// Round trips: 1 `TransactWriteItems` (reserve) + 1 per 20 addresses
+/// (+1 per chunk with refused addresses, +1 to give them back); with a key,
+/// +1 `GetItem` first and +1 `TransactWriteItems` for the reply.
 pub async fn create_invitations(
     deps: &Deps,
     caller: &Caller,
@@ -113,71 +138,78 @@ pub async fn create_invitations(
     let (valid, mut rejected, validity) = request.validate()?;
     let group = get_group(deps, caller, gid).await?;
     let now = deps.clock.now();
+    if let Some(request) = &idem
+        && let Some(first) = deps.repo.stored_reply(request, now).await?
+    {
+        return Ok(first);
+    }
     let invitations: Vec<NewInvitation> = valid
         .iter()
-        .map(|e| new_invitation(deps, &group, caller, e, validity, now))
-        .collect();
-    let views: Vec<InvitationView> = invitations
+        .map(|e| new_invitation(deps, &group, caller, e, validity, 0, now))
+        .collect::<Result<_>>()?;
+    let mut views: Vec<InvitationView> = invitations
         .iter()
         .map(|n| InvitationView::new(&n.invitation, now))
         .collect();
-    let result = |refused: &[EmailAddress], rejected: &[Rejected]| InvitationsResult {
-        invited: views
-            .iter()
-            .filter(|v| !refused.contains(&v.email))
-            .cloned()
-            .collect(),
-        rejected: rejected.to_vec(),
-    };
-    // The stored reply assumes every valid address goes out; addresses
-    // refused during the write (never on a replay) are taken out below.
-    let mut refused = Vec::new();
-    let refusals_out = &mut refused;
-    let reply = write_once(
-        idem.as_ref(),
-        Reply::json(200, &result(&[], &rejected))?,
-        |record| async move {
-            let (written, refusals) = deps
-                .repo
-                .create_invitations(
-                    gid,
-                    &caller.account_id,
-                    invitations,
-                    deps.settings.invites_per_day,
-                    record.as_ref(),
-                    now,
-                )
-                .await?;
-            *refusals_out = refusals;
-            Ok(written)
-        },
-    )
-    .await?;
-    if refused.is_empty() {
-        return Ok(reply);
+    let count = u32::try_from(invitations.len()).unwrap_or(u32::MAX);
+    if count > 0 {
+        deps.repo
+            .reserve_invitations(gid, &caller.account_id, count, invite_caps(deps), now)
+            .await?;
     }
-    rejected.extend(refused.iter().map(|e| Rejected {
-        email: e.to_string(),
-        reason: "already has a pending invitation; resend it instead".into(),
-    }));
-    Reply::json(200, &result(&refused, &rejected))
+    let refused = deps
+        .repo
+        .create_invitations(gid, &caller.account_id, invitations, now)
+        .await?;
+    if !refused.is_empty() {
+        let unused = u32::try_from(refused.len()).unwrap_or(u32::MAX);
+        deps.repo
+            .release_invitations(gid, &caller.account_id, unused, now)
+            .await?;
+        views.retain(|v| !refused.contains(&v.email));
+        rejected.extend(refused.iter().map(|e| Rejected {
+            email: e.to_string(),
+            reason: "already has a pending invitation; resend it instead".into(),
+        }));
+    }
+    let reply = Reply::json(
+        200,
+        &InvitationsResult {
+            invited: views,
+            rejected,
+        },
+    )?;
+    let Some(request) = idem else {
+        return Ok(reply);
+    };
+    let record = IdempotentWrite { request, reply };
+    Ok(match deps.repo.record_reply(&record, now).await? {
+        Written::Fresh => record.reply,
+        Written::Replayed(first) => first,
+    })
 }
 
-/// Pending (and expired, not yet resent) invitations.
+/// A page of pending (and expired, not yet resent) invitations by address,
+/// and the token of the next page.
 pub async fn list_invitations(
     deps: &Deps,
     caller: &Caller,
     gid: &GroupId,
-) -> Result<Vec<InvitationView>> {
+    limit: usize,
+    next_token: Option<&str>,
+) -> Result<(Vec<InvitationView>, Option<String>)> {
     get_group(deps, caller, gid).await?;
+    let after: Option<String> = next_token.map(page::decode).transpose()?;
     let now = deps.clock.now();
-    Ok(deps
+    let (invitations, next) = deps
         .repo
-        .list_invitations(gid)
-        .await?
+        .list_invitations(gid, limit, after.as_deref())
+        .await?;
+    let views = invitations
         .iter()
         .map(|i| InvitationView::new(i, now))
-        .collect())
+        .collect();
+    Ok((views, next.as_ref().map(page::encode).transpose()?))
 }
 
 /// The group (if the caller administers it) and its invitation to `email`.
@@ -196,7 +228,8 @@ async fn invitation_of(
 }
 
 /// Sends an invitation again with a new token and a fresh expiry (its
-/// first validity again); the old token dies.
+/// first validity again); the old token dies. At most once an hour and
+/// three times in all (configurable), and counted by the daily caps.
 pub async fn resend_invitation(
     deps: &Deps,
     caller: &Caller,
@@ -204,27 +237,35 @@ pub async fn resend_invitation(
     email: &EmailAddress,
     idem: Option<IdempotencyRequest>,
 ) -> Result<Reply> {
+    // A retry of a resend that went out finds the invitation just sent
+    // (too soon to resend): it gets the first reply, not the refusal.
+    let outcome = resend_once(deps, caller, gid, email, idem.as_ref()).await;
+    or_replay(deps, idem.as_ref(), outcome).await
+}
+
+async fn resend_once(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    email: &EmailAddress,
+    idem: Option<&IdempotencyRequest>,
+) -> Result<Reply> {
     let (group, old) = invitation_of(deps, caller, gid, email).await?;
     let now = deps.clock.now();
+    deps.settings.resends.check(&old, now)?;
     let new = new_invitation(
         deps,
         &group,
         caller,
         email,
         InvitationValidity::of(&old),
+        old.resends + 1,
         now,
-    );
+    )?;
     let reply = Reply::json(200, &InvitationView::new(&new.invitation, now))?;
-    write_once(idem.as_ref(), reply, |record| async move {
+    write_once(idem, reply, |record| async move {
         deps.repo
-            .resend_invitation(
-                gid,
-                &old,
-                &new,
-                deps.settings.invites_per_day,
-                record.as_ref(),
-                now,
-            )
+            .resend_invitation(gid, &old, &new, invite_caps(deps), record.as_ref(), now)
             .await
     })
     .await

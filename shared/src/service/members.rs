@@ -20,13 +20,12 @@ pub async fn list_members(
     deps: &Deps,
     caller: &Caller,
     gid: &GroupId,
-    limit: i32,
+    limit: usize,
     after: Option<&AccountId>,
 ) -> Result<(Vec<Member>, Option<AccountId>)> {
     get_group(deps, caller, gid).await?;
-    deps.repo
-        .list_members(gid, limit.clamp(1, 1000), after)
-        .await
+    let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+    deps.repo.list_members(gid, limit, after).await
 }
 
 /// An admin joins their own group without a token (same limits).
@@ -117,7 +116,36 @@ pub async fn remove_member(
         let now = deps.clock.now();
         let outbox = announcements::removed(&group, &member, &caller.account_id, now);
         deps.repo
-            .remove_member(gid, &caller.account_id, &account, &outbox, now)
+            .remove_member(gid, Some(&caller.account_id), &account, &outbox, now)
+            .await
+    })
+    .await
+}
+
+/// The caller leaves their group (in a managed group, withdrawing consent to
+/// admin access): they get the same payment-method email as a removal, the
+/// admins are told. Their account stays. 404 when in no group.
+pub async fn leave_group(deps: &Deps, caller: &Caller) -> Result<()> {
+    retrying(|| async {
+        let account = deps
+            .repo
+            .get_account(&caller.account_id)
+            .await?
+            .ok_or(Error::NotFound("group membership"))?;
+        let gid = account
+            .group_id
+            .ok_or(Error::NotFound("group membership"))?;
+        let (group, member) = deps
+            .repo
+            .group_with::<Member>(&gid, &keys::member(&gid, &caller.account_id))
+            .await?;
+        let (Some(group), Some(member)) = (group, member) else {
+            return Err(Error::NotFound("group membership"));
+        };
+        let now = deps.clock.now();
+        let outbox = announcements::left(&group, &member, now);
+        deps.repo
+            .remove_member(&gid, None, &account, &outbox, now)
             .await
     })
     .await

@@ -6,6 +6,7 @@ use super::groups::get_group;
 use super::idempotency::{or_replay, write_once};
 use super::members::admit;
 use super::retrying;
+use crate::api::page;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::identity::Caller;
@@ -14,14 +15,21 @@ use crate::model::{Account, AccountId, Group, GroupId, MembershipRequest, admini
 use crate::reply::{IdempotencyRequest, Reply};
 use crate::repo::{AccountRef, NewMembership};
 
-/// Pending requests.
+/// A page of pending requests by account id, and the token of the next page.
 pub async fn list_requests(
     deps: &Deps,
     caller: &Caller,
     gid: &GroupId,
-) -> Result<Vec<MembershipRequest>> {
+    limit: usize,
+    next_token: Option<&str>,
+) -> Result<(Vec<MembershipRequest>, Option<String>)> {
     get_group(deps, caller, gid).await?;
-    deps.repo.list_requests(gid).await
+    let after: Option<String> = next_token.map(page::decode).transpose()?;
+    let (requests, next) = deps
+        .repo
+        .list_requests(gid, limit, after.as_deref())
+        .await?;
+    Ok((requests, next.as_ref().map(page::encode).transpose()?))
 }
 
 /// The group (if the caller administers it), the request of `aid` and its account.
