@@ -1,15 +1,12 @@
 """Calls every route of the running local gateway and validates each reply
 (status and body) against infra/openapi.yaml, so the document cannot drift
 from what the code returns. Run by scripts/check-openapi-responses."""
-import json, sys, subprocess, urllib.error, urllib.request, yaml, jsonschema
+import json, sys, yaml, jsonschema
+import local_api
 API, DATA_DIR, LOCAL = sys.argv[1], sys.argv[2], sys.argv[3]
 failures = []
-def tok(e): return subprocess.check_output([LOCAL,"--data-dir",DATA_DIR,"token",e]).decode().strip()
-def call(m,path,t=None,body=None):
-    req=urllib.request.Request(API+path,method=m,data=None if body is None else json.dumps(body).encode(),headers={"content-type":"application/json",**({"authorization":"Bearer "+t} if t else {})})
-    try:
-        r=urllib.request.urlopen(req); return r.status, r.read().decode()
-    except urllib.error.HTTPError as e: return e.code, e.read().decode()
+def tok(e): return local_api.token(LOCAL, DATA_DIR, e)
+def call(m,path,t=None,body=None): return local_api.call(API, m, path, t, body)
 o=yaml.safe_load(open("infra/openapi.yaml"))
 def check(method,template,path,t=None,body=None):
     status,text=call(method,path,t,body)

@@ -113,3 +113,65 @@ fn the_openapi_documents_exactly_the_problem_types_the_service_answers_with() {
         answered.difference(&documented).collect::<Vec<_>>()
     );
 }
+
+/// Routes whose function reads `Idempotency-Key` (its handler calls
+/// `http::idempotency_request`), and routes whose OpenAPI operation takes the
+/// header and documents the 422 `idempotency-key-reused` its reuse gets: the
+/// same set, so a client knows which writes are safe to retry, and what a
+/// reused key answers.
+#[test]
+fn every_write_that_reads_an_idempotency_key_documents_the_header_and_its_422() {
+    let text =
+        std::fs::read_to_string(root().join("infra/openapi.yaml")).expect("infra/openapi.yaml");
+    let doc: Value = serde_yaml::from_str(&text).expect("openapi parses");
+    let refers_to = |list: Option<&Value>, target: &str| {
+        list.and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .any(|p| p.get("$ref").and_then(Value::as_str) == Some(target))
+    };
+    let mut reading = BTreeSet::new();
+    let mut documented = BTreeSet::new();
+    let mut problems = Vec::new();
+    for route in local::routes::from_template(local::routes::TEMPLATE).expect("template parses") {
+        let source = root()
+            .join("functions")
+            .join(&route.function)
+            .join("src/lib.rs");
+        let code = std::fs::read_to_string(&source).expect("function source");
+        if code.contains("idempotency_request(") {
+            reading.insert(route.key());
+        }
+        let item = &doc["paths"][route.path.as_str()];
+        let op = &item[route.method.to_lowercase().as_str()];
+        let takes_key = refers_to(
+            op.get("parameters"),
+            "#/components/parameters/IdempotencyKey",
+        ) || refers_to(
+            item.get("parameters"),
+            "#/components/parameters/IdempotencyKey",
+        );
+        if takes_key {
+            documented.insert(route.key());
+            let reused = op["responses"]["422"]["$ref"].as_str();
+            if reused != Some("#/components/responses/IdempotencyKeyReused") {
+                problems.push(format!(
+                    "{}: takes Idempotency-Key but its 422 is {reused:?}",
+                    route.key()
+                ));
+            }
+        }
+    }
+    let reused = &doc["components"]["responses"]["IdempotencyKeyReused"]["content"]["application/problem+json"]
+        ["example"]["type"];
+    assert_eq!(reused, "/problems/idempotency-key-reused");
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(!reading.is_empty());
+    assert_eq!(
+        reading,
+        documented,
+        "read by the code only: {:?}; documented only: {:?}",
+        reading.difference(&documented).collect::<Vec<_>>(),
+        documented.difference(&reading).collect::<Vec<_>>()
+    );
+}

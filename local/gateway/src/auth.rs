@@ -52,18 +52,55 @@ impl TokenKey {
 
     /// The key kept in `dir/jwt-secret`, created on first use, so tokens
     /// minted by `local token` work with `local serve` across restarts.
+    ///
+    /// Whoever reads the file can mint a token for anyone, so it is created
+    /// readable by its owner only (0600), and a file found readable by others
+    /// (made by an older gateway) is narrowed to 0600 when loaded.
     pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
+        use std::io::Write;
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
         let path = dir.join("jwt-secret");
-        if let Ok(text) = std::fs::read_to_string(&path) {
+        let read = |path: &Path| -> anyhow::Result<Self> {
+            let meta = std::fs::metadata(path)?;
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("making {} private (0600)", path.display()))?;
+            }
+            let text = std::fs::read_to_string(path)?;
             let secret = URL_SAFE_NO_PAD
                 .decode(text.trim())
+                .ok()
+                .filter(|s| !s.is_empty())
                 .with_context(|| format!("{} is not a base64url secret", path.display()))?;
-            return Ok(Self::new(secret));
+            Ok(Self::new(secret))
+        };
+        if path.exists() {
+            return read(&path);
         }
         std::fs::create_dir_all(dir)?;
+        // Written whole under a private temporary name, then linked into
+        // place, so nobody ever reads a half-written or world-readable secret.
         let key = Self::random();
-        std::fs::write(&path, URL_SAFE_NO_PAD.encode(&key.secret))?;
-        Ok(key)
+        let temporary = dir.join(format!(".jwt-secret.{}", std::process::id()));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temporary)
+            .with_context(|| format!("creating {}", temporary.display()))?;
+        file.write_all(URL_SAFE_NO_PAD.encode(&key.secret).as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("writing {}", temporary.display()))?;
+        let linked = std::fs::hard_link(&temporary, &path);
+        let _ = std::fs::remove_file(&temporary);
+        match linked {
+            Ok(()) => Ok(key),
+            // Another `local` process made it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(&path),
+            Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+        }
     }
 
     /// Signs an ID-token-like JWT for `email`; `sub` is derived from the

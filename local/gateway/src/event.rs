@@ -18,15 +18,18 @@ pub fn lambda_request(
 ) -> Result<lambda_http::Request, serde_json::Error> {
     let mut headers: HashMap<String, String> = HashMap::new();
     for (name, value) in &parts.headers {
-        if let Ok(v) = value.to_str() {
-            headers
-                .entry(name.as_str().to_owned())
-                .and_modify(|existing| {
-                    existing.push(',');
-                    existing.push_str(v);
-                })
-                .or_insert_with(|| v.to_owned());
-        }
+        // Every header reaches the function, as API Gateway passes them on:
+        // one with bytes beyond ASCII is not dropped (an `Idempotency-Key`
+        // silently lost would make a retried write run twice) but handed on
+        // as text, for the function to judge (it refuses such a key with 400).
+        let v = String::from_utf8_lossy(value.as_bytes());
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|existing| {
+                existing.push(',');
+                existing.push_str(&v);
+            })
+            .or_insert_with(|| v.into_owned());
     }
     let raw_query = parts.uri.query().unwrap_or_default();
     let query: HashMap<String, String> = form_urlencoded::parse(raw_query.as_bytes())

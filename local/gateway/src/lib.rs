@@ -11,12 +11,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::path::ErrorKind as PathErrorKind;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request as AxumRequest};
 use axum::response::{IntoResponse, Response as AxumResponse};
 use axum::routing::{MethodFilter, on};
 use futures::future::BoxFuture;
 use lambda_http::{Body, Request, Response};
-use shared::Deps;
+use shared::{Deps, Error};
 
 pub use auth::TokenKey;
 pub use axum::Router;
@@ -81,8 +83,17 @@ handlers! {
     "confirm-dissolution" => confirm_dissolution,
 }
 
+/// Largest request body the gateway passes on: API Gateway HTTP API's
+/// payload limit (10 MB). Each function then applies its own, smaller one.
+pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+
 /// Builds the router for every template route. Fails if the template names a
 /// function this gateway has no handler for.
+///
+/// The gateway's own refusals (no such route, a method the path is not
+/// served with, bad percent-encoding, an oversized body) are problem+json
+/// with the service's problem types, so a client handles one error shape.
+/// Only the authorizer's 401 keeps API Gateway's own body.
 pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
     let routes = routes::from_template(routes::TEMPLATE)?;
     let handlers = handlers();
@@ -102,7 +113,8 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
             &route.path,
             on(
                 method,
-                move |Path(params): Path<HashMap<String, String>>, req: AxumRequest| {
+                move |params: Result<Path<HashMap<String, String>>, PathRejection>,
+                      req: AxumRequest| {
                     invoke(
                         deps.clone(),
                         key.clone(),
@@ -116,13 +128,75 @@ pub fn app(deps: Arc<Deps>, key: TokenKey) -> anyhow::Result<Router> {
             ),
         );
     }
-    Ok(router.fallback(|| async {
-        (
-            axum::http::StatusCode::NOT_FOUND,
-            [("content-type", "application/json")],
-            r#"{"message":"Not Found"}"#,
-        )
-    }))
+    // API Gateway matches a route on method and path together: a path served
+    // with other methods is as unknown as any other (404, no 405).
+    Ok(router
+        .method_not_allowed_fallback(no_route)
+        .fallback(no_route))
+}
+
+async fn no_route() -> AxumResponse {
+    problem(&Error::NotFound("route"))
+}
+
+/// The service's problem+json rendering of `error`.
+fn problem(error: &Error) -> AxumResponse {
+    to_axum(shared::http::problem_response(error))
+}
+
+/// Path parameters and query string as API Gateway decodes them, or the 400
+/// it would answer: every `%` starts two hex digits, and what they decode to
+/// is UTF-8. (Left alone, `%zz` would reach a function as those three
+/// characters, and a bad query byte as U+FFFD.)
+fn decoded(
+    uri: &axum::http::Uri,
+    params: Result<Path<HashMap<String, String>>, PathRejection>,
+) -> Result<HashMap<String, String>, Error> {
+    const REASON: &str = "is not valid percent-encoded UTF-8";
+    let params = match params {
+        Ok(Path(params)) => params,
+        Err(PathRejection::FailedToDeserializePathParams(e)) => {
+            let field = match e.kind() {
+                PathErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
+                _ => "path".to_owned(),
+            };
+            return Err(Error::invalid(field, REASON));
+        }
+        Err(other) => return Err(Error::invalid("path", other.body_text())),
+    };
+    if !percent_decodes_to_utf8(uri.path()) {
+        return Err(Error::invalid("path", REASON));
+    }
+    if !percent_decodes_to_utf8(uri.query().unwrap_or_default()) {
+        return Err(Error::invalid("query", REASON));
+    }
+    Ok(params)
+}
+
+/// Every `%` in `text` is followed by two hex digits, and the bytes they
+/// stand for, with the rest, are UTF-8.
+fn percent_decodes_to_utf8(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let Some(byte) = bytes
+                .get(i + 1..i + 3)
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            else {
+                return false;
+            };
+            decoded.push(byte);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    std::str::from_utf8(&decoded).is_ok()
 }
 
 async fn invoke(
@@ -131,10 +205,14 @@ async fn invoke(
     function: Arc<str>,
     handler: Handler,
     route_key: String,
-    params: HashMap<String, String>,
+    params: Result<Path<HashMap<String, String>>, PathRejection>,
     req: AxumRequest,
 ) -> AxumResponse {
     let (parts, body) = req.into_parts();
+    let params = match decoded(&parts.uri, params) {
+        Ok(params) => params,
+        Err(error) => return problem(&error),
+    };
     let claims = match &key {
         // A public route: API Gateway runs no authorizer and passes no claims.
         None => Some(None),
@@ -158,26 +236,18 @@ async fn invoke(
         )
             .into_response();
     };
-    let body = match axum::body::to_bytes(body, 10 * 1024 * 1024).await {
+    let body = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return (
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                r#"{"message":"Request Entity Too Large"}"#,
-            )
-                .into_response();
+            return problem(&Error::PayloadTooLarge {
+                limit: MAX_REQUEST_BYTES,
+            });
         }
     };
     let request = match event::lambda_request(&parts, &body, &route_key, params, claims) {
         Ok(request) => request,
-        Err(e) => {
-            tracing::error!(error = %e, "could not build the API Gateway event");
-            return (
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                r#"{"message":"Internal Server Error"}"#,
-            )
-                .into_response();
-        }
+        // Logged with its cause by the problem rendering; shown as a plain 500.
+        Err(e) => return problem(&Error::unexpected(e)),
     };
     // The function's AWS requests are attributed to it, so tests can hold
     // them to its IAM policy (standins::calls).

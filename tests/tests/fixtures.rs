@@ -1,0 +1,1022 @@
+//! Every HTTP route of the template has a real API Gateway (HTTP API,
+//! payload 2.0) event in `events/http/<function>.json`, the file
+//! `cargo lambda invoke <function> --data-file` takes; each is checked to be
+//! the event of its route and fed to its function's handler, against the
+//! embedded stand-ins seeded with whatever its ids refer to, and the reply
+//! is held to a status and the shape of its body.
+//!
+//! The fixtures share one cast: alice (`0b6e2f7a-…`, alice@initech.com)
+//! administers group `0190a0b8-…` ("Initech"); bob (bob@initech.com) is
+//! made an admin and removed; carol and dave (contoso.com) ask to join, erin
+//! is a member (removed, or leaving); peter@contoso.com is invited by email; alice's computer is
+//! `alice-macbook-7f3c` and her bucket `alice-photos`. Seeding goes through
+//! the handlers themselves with events of the same kind wherever it can; only
+//! what a handler cannot produce on demand (the group's fixed id, the invite
+//! link token and dissolution token the fixtures carry) is written directly.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use e2e::{TestApp, spawn_app};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// A signed-in person, as the fixtures' Cognito claims name them.
+#[derive(Clone, Copy)]
+struct Person {
+    sub: &'static str,
+    email: &'static str,
+}
+
+const ALICE: Person = Person {
+    sub: "0b6e2f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+    email: "alice@initech.com",
+};
+const BOB: Person = Person {
+    sub: "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+    email: "bob@initech.com",
+};
+const CAROL: Person = Person {
+    sub: "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    email: "carol@contoso.com",
+};
+const DAVE: Person = Person {
+    sub: "9b2d5c1e-8f3a-4e6b-a7c9-1d0e2f3a4b5c",
+    email: "dave@contoso.com",
+};
+const ERIN: Person = Person {
+    sub: "5e8f1a2b-3c4d-4e6f-8a9b-1c2d3e4f5a6b",
+    email: "erin@contoso.com",
+};
+
+/// The group every fixture names.
+const GROUP: &str = "0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f";
+/// The invite link token of `preview-invitation` and `join-group` (for GROUP).
+const LINK_TOKEN: &str = "AZCguHxuelGbHhorPE1eb-_aKeBdLUwZzr9-HngcWDGhGiYI_bqES99Tvs7lxmNv";
+/// The confirmation token `confirm-dissolution` carries.
+const DISSOLUTION_TOKEN: &str = "dQw4w9WgXcQ-Initech-confirm-7Hk2pLm9Rt";
+const COMPUTER: &str = "alice-macbook-7f3c";
+const BUCKET: &str = "alice-photos";
+const INVITEE: &str = "peter@contoso.com";
+
+fn fixture_path(function: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../events/http")
+        .join(format!("{function}.json"))
+}
+
+/// An API Gateway v2 event like the fixtures, for seeding through handlers.
+fn event(
+    method: &str,
+    route: &str,
+    params: &[(&str, &str)],
+    caller: Option<Person>,
+    body: Option<Value>,
+) -> Request {
+    let mut path = route.to_owned();
+    for (name, value) in params {
+        path = path.replace(&format!("{{{name}}}"), value);
+    }
+    let route_key = format!("{method} {route}");
+    let authorizer = caller.map(|p| {
+        json!({"jwt": {"claims": {
+            "sub": p.sub, "email": p.email, "email_verified": "true",
+            "cognito:username": p.sub, "token_use": "id",
+            "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+            "aud": "5r3ab1ecl1ent1d",
+        }, "scopes": null}})
+    });
+    let params: BTreeMap<&str, &str> = params.iter().copied().collect();
+    let event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"accept": "application/json", "content-type": "application/json",
+                    "host": "abc123.execute-api.us-east-1.amazonaws.com"},
+        "pathParameters": if params.is_empty() { Value::Null } else { json!(params) },
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com", "domainPrefix": "abc123",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "203.0.113.7", "userAgent": "fixtures-test"},
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": route_key, "stage": "$default",
+            "time": "26/Nov/2026:10:00:00 +0000", "timeEpoch": 1_795_687_200_000_i64,
+            "authorizer": authorizer,
+        },
+        "body": body.map(|b| b.to_string()),
+        "isBase64Encoded": false,
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+}
+
+fn json_of(response: &Response<Body>) -> Value {
+    match response.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::String(t.clone())),
+        Body::Binary(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
+        _ => Value::Null,
+    }
+}
+
+/// Runs `function`'s handler on `request`, as Lambda would.
+async fn invoke(app: &TestApp, function: &str, request: Request) -> Response<Body> {
+    let deps = &app.deps;
+    match function {
+        "add-admin" => Box::pin(add_admin::handler(deps, request)).await,
+        "add-myself" => Box::pin(add_myself::handler(deps, request)).await,
+        "approve-request" => Box::pin(approve_request::handler(deps, request)).await,
+        "check-in-computer" => Box::pin(check_in_computer::handler(deps, request)).await,
+        "confirm-dissolution" => Box::pin(confirm_dissolution::handler(deps, request)).await,
+        "create-bucket" => Box::pin(create_bucket::handler(deps, request)).await,
+        "create-group" => Box::pin(create_group::handler(deps, request)).await,
+        "create-invitations" => Box::pin(create_invitations::handler(deps, request)).await,
+        "delete-bucket" => Box::pin(delete_bucket::handler(deps, request)).await,
+        "deny-request" => Box::pin(deny_request::handler(deps, request)).await,
+        "disable-invite-link" => Box::pin(disable_invite_link::handler(deps, request)).await,
+        "get-billing" => Box::pin(get_billing::handler(deps, request)).await,
+        "get-group" => Box::pin(get_group::handler(deps, request)).await,
+        "get-invite-link" => Box::pin(get_invite_link::handler(deps, request)).await,
+        "get-me" => Box::pin(get_me::handler(deps, request)).await,
+        "get-member-computer" => Box::pin(get_member_computer::handler(deps, request)).await,
+        "get-synopsis" => Box::pin(get_synopsis::handler(deps, request)).await,
+        "join-group" => Box::pin(join_group::handler(deps, request)).await,
+        "leave-group" => Box::pin(leave_group::handler(deps, request)).await,
+        "list-group-computers" => Box::pin(list_group_computers::handler(deps, request)).await,
+        "list-groups" => Box::pin(list_groups::handler(deps, request)).await,
+        "list-invitations" => Box::pin(list_invitations::handler(deps, request)).await,
+        "list-members" => Box::pin(list_members::handler(deps, request)).await,
+        "list-my-buckets" => Box::pin(list_my_buckets::handler(deps, request)).await,
+        "list-my-computers" => Box::pin(list_my_computers::handler(deps, request)).await,
+        "list-requests" => Box::pin(list_requests::handler(deps, request)).await,
+        "preview-dissolution" => Box::pin(preview_dissolution::handler(deps, request)).await,
+        "preview-invitation" => Box::pin(preview_invitation::handler(deps, request)).await,
+        "remove-admin" => Box::pin(remove_admin::handler(deps, request)).await,
+        "remove-member" => Box::pin(remove_member::handler(deps, request)).await,
+        "resend-invitation" => Box::pin(resend_invitation::handler(deps, request)).await,
+        "retire-computer" => Box::pin(retire_computer::handler(deps, request)).await,
+        "revoke-invitation" => Box::pin(revoke_invitation::handler(deps, request)).await,
+        "rotate-invite-link" => Box::pin(rotate_invite_link::handler(deps, request)).await,
+        "set-payment-method" => Box::pin(set_payment_method::handler(deps, request)).await,
+        "update-group" => Box::pin(update_group::handler(deps, request)).await,
+        other => panic!("no handler is wired for {other}: add it to `invoke` in fixtures.rs"),
+    }
+}
+
+/// Seeds through a handler and insists on its status.
+async fn seed(app: &TestApp, function: &str, request: Request, status: u16, what: &str) -> Value {
+    let response = invoke(app, function, request).await;
+    let body = json_of(&response);
+    assert_eq!(response.status(), status, "seeding {what}: {body}");
+    body
+}
+
+fn caller(person: Person) -> shared::identity::Caller {
+    shared::identity::Caller {
+        account_id: shared::model::AccountId::parse("sub", person.sub).expect("account id"),
+        email: shared::model::EmailAddress::parse("email", person.email).expect("email"),
+        email_verified: true,
+    }
+}
+
+fn group_id() -> shared::model::GroupId {
+    shared::model::GroupId::parse("groupId", GROUP).expect("the fixtures' group id")
+}
+
+/// The fixtures' group, created for alice under its fixed id (no handler
+/// creates a group with an id it is given). Restricted: joiners ask.
+async fn group(app: &TestApp) {
+    let alice = caller(ALICE);
+    let now = time::OffsetDateTime::now_utc();
+    let new: shared::model::NewGroup = shared::api::CreateGroupRequest::deserialize(json!({
+        "name": "Initech", "products": ["computerBackup", "b2"], "managed": false,
+    }))
+    .expect("request")
+    .try_into()
+    .expect("valid");
+    let group = new.into_group(
+        group_id(),
+        alice.account_id.clone(),
+        alice.email.clone(),
+        now,
+    );
+    app.repo()
+        .create_group(
+            &group,
+            &alice,
+            &shared::model::Billing::new(now, Default::default()),
+            app.deps.settings.groups_per_account_per_day,
+            None,
+            now,
+        )
+        .await
+        .expect("the fixtures' group");
+}
+
+/// The group's invite link is the fixtures' token.
+async fn fixture_link(app: &TestApp) {
+    let token = shared::model::InviteToken::parse(LINK_TOKEN).expect("a well-formed token");
+    assert_eq!(
+        token.group_id(),
+        Some(group_id()),
+        "the token names the group"
+    );
+    let record = shared::model::TokenRecord {
+        group_id: group_id(),
+        via: shared::model::TokenKind::Link,
+        token_hash: token.hash(),
+        valid_until: None,
+        used_at: None,
+    };
+    app.repo()
+        .rotate_invite_link(
+            &group_id(),
+            &caller(ALICE).account_id,
+            None,
+            &record,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("the fixtures' invite link");
+}
+
+/// `person` signs in once, so their account exists.
+async fn sign_in(app: &TestApp, person: Person) {
+    seed(
+        app,
+        "get-me",
+        event("GET", "/me", &[], Some(person), None),
+        200,
+        "a sign-in",
+    )
+    .await;
+}
+
+/// Alice adds herself to the group (she is its admin, not yet a member).
+async fn alice_joins(app: &TestApp) {
+    seed(
+        app,
+        "add-myself",
+        event(
+            "POST",
+            "/groups/{groupId}/members",
+            &[("groupId", GROUP)],
+            Some(ALICE),
+            Some(json!({"region": "us-west"})),
+        ),
+        201,
+        "alice as a member",
+    )
+    .await;
+}
+
+/// `person` asks to join through a fresh invite link (the group is
+/// restricted, so a request is filed).
+async fn request_to_join(app: &TestApp, person: Person) {
+    let link = seed(
+        app,
+        "rotate-invite-link",
+        event(
+            "POST",
+            "/groups/{groupId}/invite-link",
+            &[("groupId", GROUP)],
+            Some(ALICE),
+            None,
+        ),
+        201,
+        "an invite link",
+    )
+    .await;
+    let token = link["token"].as_str().expect("token").to_owned();
+    seed(
+        app,
+        "join-group",
+        event(
+            "POST",
+            "/invitations/{token}/join",
+            &[("token", &token)],
+            Some(person),
+            Some(json!({"acceptManagedAccess": false, "acceptVersionHistory": false, "region": "us-west"})),
+        ),
+        202,
+        "a membership request",
+    )
+    .await;
+}
+
+/// `person` is a member: asked, and alice approved.
+async fn member(app: &TestApp, person: Person) {
+    request_to_join(app, person).await;
+    seed(
+        app,
+        "approve-request",
+        event(
+            "POST",
+            "/groups/{groupId}/requests/{accountId}/approve",
+            &[("groupId", GROUP), ("accountId", person.sub)],
+            Some(ALICE),
+            None,
+        ),
+        200,
+        "an approval",
+    )
+    .await;
+}
+
+async fn invitation(app: &TestApp, email: &str) {
+    seed(
+        app,
+        "create-invitations",
+        event(
+            "POST",
+            "/groups/{groupId}/invitations",
+            &[("groupId", GROUP)],
+            Some(ALICE),
+            Some(json!({"emails": [email], "expiresInDays": 7})),
+        ),
+        200,
+        "an email invitation",
+    )
+    .await;
+}
+
+/// Alice's computer checks in.
+async fn computer(app: &TestApp) {
+    seed(
+        app,
+        "check-in-computer",
+        event(
+            "PUT",
+            "/me/computers/{computerId}",
+            &[("computerId", COMPUTER)],
+            Some(ALICE),
+            Some(
+                json!({"name": "Alice's MacBook Pro", "os": "macOS 15.1", "clientVersion": "9.1.0",
+                        "selectedBytes": 1_000_000, "filesRemaining": 0, "alerts": []}),
+            ),
+        ),
+        201,
+        "alice's computer",
+    )
+    .await;
+}
+
+async fn bucket(app: &TestApp) {
+    seed(
+        app,
+        "create-bucket",
+        event(
+            "POST",
+            "/me/buckets",
+            &[],
+            Some(ALICE),
+            Some(json!({"name": BUCKET})),
+        ),
+        201,
+        "alice's bucket",
+    )
+    .await;
+}
+
+/// A real preview, whose token is then made the one the fixture carries
+/// (the preview's own is random and shown only in its reply).
+async fn previewed_dissolution(app: &TestApp) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    seed(
+        app,
+        "preview-dissolution",
+        event(
+            "POST",
+            "/groups/{groupId}/dissolution",
+            &[("groupId", GROUP)],
+            Some(ALICE),
+            None,
+        ),
+        200,
+        "a dissolution preview",
+    )
+    .await;
+    let key = shared::keys::dissolution(&group_id());
+    let hash = shared::model::TokenHash::of(DISSOLUTION_TOKEN);
+    app.repo()
+        .client()
+        .update_item()
+        .table_name(app.repo().table())
+        .key("PK", AttributeValue::S(key.pk))
+        .key("SK", AttributeValue::S(key.sk))
+        .update_expression("SET tokenHash = :h")
+        .condition_expression("attribute_exists(tokenHash)")
+        .expression_attribute_values(":h", AttributeValue::S(hash.as_str().to_owned()))
+        .send()
+        .await
+        .expect("the preview holds a token hash");
+}
+
+/// What a fixture's reply must be: its status, a check of its body (Err
+/// says what it should have been), and for a reply with nothing to show, a
+/// read afterwards that shows the change was made.
+struct Expect {
+    status: u16,
+    check: Check,
+    then: Option<(&'static str, Request, Check)>,
+}
+
+type Check = Box<dyn Fn(&Value) -> Result<(), String> + Send>;
+
+fn ok(cond: bool, what: &str) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(what.to_owned()) }
+}
+
+fn expect(status: u16, check: fn(&Value) -> Result<(), String>) -> Expect {
+    Expect {
+        status,
+        check: Box::new(check),
+        then: None,
+    }
+}
+
+/// 204, then `function` (a read as alice) answers 200 with what `check` wants.
+fn no_content_then(
+    function: &'static str,
+    request: Request,
+    check: fn(&Value) -> Result<(), String>,
+) -> Expect {
+    Expect {
+        status: 204,
+        check: Box::new(|b| ok(b.is_null(), "empty")),
+        then: Some((function, request, Box::new(check))),
+    }
+}
+
+/// A read of the fixtures' group as alice, e.g. `/groups/{groupId}/members`.
+fn read_group(route: &str) -> Request {
+    event("GET", route, &[("groupId", GROUP)], Some(ALICE), None)
+}
+
+fn emails(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["email"].as_str())
+        .collect()
+}
+
+/// Seeds what `function`'s fixture refers to, and says what it must answer.
+async fn arrange(app: &TestApp, function: &str) -> Expect {
+    match function {
+        "create-group" => expect(201, |b| {
+            ok(
+                b["name"] == "Initech Staff"
+                    && b["status"] == "active"
+                    && b["admins"][0]["accountId"] == ALICE.sub
+                    && b["joinPolicy"]["autoAcceptDomains"] == json!(["initech.com"]),
+                "the new group as asked, alice its admin",
+            )
+        }),
+        "list-groups" => {
+            group(app).await;
+            expect(200, |b| {
+                ok(
+                    b["groups"].as_array().map(Vec::len) == Some(1)
+                        && b["groups"][0]["id"] == GROUP,
+                    "alice's one group",
+                )
+            })
+        }
+        "get-group" => {
+            group(app).await;
+            expect(200, |b| {
+                ok(
+                    b["id"] == GROUP
+                        && b["name"] == "Initech"
+                        && b["admins"][0]["accountId"] == ALICE.sub,
+                    "the group, alice its admin",
+                )
+            })
+        }
+        "update-group" => {
+            group(app).await;
+            expect(200, |b| {
+                ok(
+                    b["id"] == GROUP && b["name"] == "Initech Everyone",
+                    "the renamed group",
+                )
+            })
+        }
+        "add-admin" => {
+            group(app).await;
+            sign_in(app, BOB).await;
+            expect(201, |b| {
+                ok(
+                    b["accountId"] == BOB.sub && b["email"] == BOB.email,
+                    "bob, the new admin",
+                )
+            })
+        }
+        "remove-admin" => {
+            group(app).await;
+            sign_in(app, BOB).await;
+            seed(
+                app,
+                "add-admin",
+                event(
+                    "POST",
+                    "/groups/{groupId}/admins",
+                    &[("groupId", GROUP)],
+                    Some(ALICE),
+                    Some(json!({"email": BOB.email})),
+                ),
+                201,
+                "bob as an admin",
+            )
+            .await;
+            no_content_then("get-group", read_group("/groups/{groupId}"), |b| {
+                ok(
+                    b["admins"].as_array().map(Vec::len) == Some(1)
+                        && b["admins"][0]["accountId"] == ALICE.sub,
+                    "alice the only admin left",
+                )
+            })
+        }
+        "get-me" => expect(200, |b| {
+            ok(
+                b["id"] == ALICE.sub && b["email"] == ALICE.email && b["emailVerified"] == true,
+                "alice's account",
+            )
+        }),
+        "get-invite-link" => {
+            group(app).await;
+            fixture_link(app).await;
+            expect(200, |b| {
+                ok(
+                    b["enabled"] == true && b["createdAt"].is_string(),
+                    "an enabled link",
+                )
+            })
+        }
+        "rotate-invite-link" => {
+            group(app).await;
+            expect(201, |b| {
+                let token = b["token"].as_str().unwrap_or_default();
+                ok(
+                    token.len() >= 64 && b["url"].as_str().is_some_and(|u| u.ends_with(token)),
+                    "a new token and its link",
+                )
+            })
+        }
+        "disable-invite-link" => {
+            group(app).await;
+            fixture_link(app).await;
+            no_content_then(
+                "get-invite-link",
+                read_group("/groups/{groupId}/invite-link"),
+                |b| ok(b["enabled"] == false, "a disabled link"),
+            )
+        }
+        "create-invitations" => {
+            group(app).await;
+            expect(200, |b| {
+                ok(
+                    emails(&b["invited"]) == ["bob@contoso.com", "carol@contoso.com"]
+                        && b["invited"][0]["status"] == "pending"
+                        && b["rejected"] == json!([]),
+                    "both addresses invited, none rejected",
+                )
+            })
+        }
+        "list-invitations" => {
+            group(app).await;
+            invitation(app, INVITEE).await;
+            expect(200, |b| {
+                ok(
+                    emails(&b["invitations"]) == [INVITEE]
+                        && b["invitations"][0]["status"] == "pending",
+                    "peter's pending invitation",
+                )
+            })
+        }
+        "resend-invitation" => {
+            group(app).await;
+            invitation(app, INVITEE).await;
+            // An invitation may be sent again only some time after the last send.
+            app.clock.advance(time::Duration::minutes(61));
+            expect(200, |b| {
+                ok(
+                    b["email"] == INVITEE && b["status"] == "pending",
+                    "peter's invitation, resent",
+                )
+            })
+        }
+        "revoke-invitation" => {
+            group(app).await;
+            invitation(app, INVITEE).await;
+            no_content_then(
+                "list-invitations",
+                read_group("/groups/{groupId}/invitations"),
+                |b| {
+                    ok(
+                        b["invitations"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .all(|i| i["email"] != INVITEE || i["status"] != "pending"),
+                        "peter's invitation no longer pending",
+                    )
+                },
+            )
+        }
+        "preview-invitation" => {
+            group(app).await;
+            fixture_link(app).await;
+            expect(200, |b| {
+                ok(
+                    b["groupName"] == "Initech"
+                        && b["outcome"] == "request"
+                        && b["managed"] == false,
+                    "the group's name, and that joining files a request",
+                )
+            })
+        }
+        "join-group" => {
+            group(app).await;
+            fixture_link(app).await;
+            expect(202, |b| {
+                ok(
+                    b["groupId"] == GROUP && b["outcome"] == "requested",
+                    "carol's request, filed",
+                )
+            })
+        }
+        "list-requests" => {
+            group(app).await;
+            request_to_join(app, CAROL).await;
+            expect(200, |b| {
+                ok(
+                    b["requests"].as_array().map(Vec::len) == Some(1)
+                        && b["requests"][0]["accountId"] == CAROL.sub,
+                    "carol's request",
+                )
+            })
+        }
+        "approve-request" => {
+            group(app).await;
+            request_to_join(app, CAROL).await;
+            expect(200, |b| {
+                ok(
+                    b["accountId"] == CAROL.sub && b["joinedAt"].is_string(),
+                    "carol, now a member",
+                )
+            })
+        }
+        "deny-request" => {
+            group(app).await;
+            request_to_join(app, DAVE).await;
+            no_content_then(
+                "list-requests",
+                read_group("/groups/{groupId}/requests"),
+                |b| ok(b["requests"] == json!([]), "no request left"),
+            )
+        }
+        "list-members" => {
+            group(app).await;
+            member(app, ERIN).await;
+            expect(200, |b| {
+                ok(
+                    b["members"].as_array().map(Vec::len) == Some(1)
+                        && b["members"][0]["accountId"] == ERIN.sub,
+                    "erin, the one member",
+                )
+            })
+        }
+        "add-myself" => {
+            group(app).await;
+            expect(201, |b| {
+                ok(
+                    b["accountId"] == ALICE.sub && b["region"] == "us-west",
+                    "alice, a member in us-west",
+                )
+            })
+        }
+        "leave-group" => {
+            group(app).await;
+            member(app, ERIN).await;
+            no_content_then(
+                "list-members",
+                read_group("/groups/{groupId}/members"),
+                |b| ok(b["members"] == json!([]), "erin gone from the members"),
+            )
+        }
+        "remove-member" => {
+            group(app).await;
+            member(app, ERIN).await;
+            no_content_then(
+                "list-members",
+                read_group("/groups/{groupId}/members"),
+                |b| ok(b["members"] == json!([]), "no member left"),
+            )
+        }
+        "check-in-computer" => {
+            group(app).await;
+            alice_joins(app).await;
+            expect(201, |b| {
+                ok(
+                    b["id"] == COMPUTER && b["accountId"] == ALICE.sub && b["alertCount"] == 1,
+                    "the new computer with its one alert",
+                )
+            })
+        }
+        "retire-computer" => {
+            group(app).await;
+            alice_joins(app).await;
+            computer(app).await;
+            no_content_then(
+                "list-my-computers",
+                event("GET", "/me/computers", &[], Some(ALICE), None),
+                |b| ok(b["items"] == json!([]), "no computer left"),
+            )
+        }
+        "list-my-computers" => {
+            group(app).await;
+            alice_joins(app).await;
+            computer(app).await;
+            expect(200, |b| {
+                ok(
+                    b["items"].as_array().map(Vec::len) == Some(1)
+                        && b["items"][0]["id"] == COMPUTER,
+                    "alice's one computer",
+                )
+            })
+        }
+        "create-bucket" => expect(201, |b| {
+            ok(
+                b["name"] == BUCKET && b["accountId"] == ALICE.sub && b["storedBytes"] == 0,
+                "alice's new, empty bucket",
+            )
+        }),
+        "list-my-buckets" => {
+            bucket(app).await;
+            expect(200, |b| {
+                ok(
+                    b["buckets"].as_array().map(Vec::len) == Some(1)
+                        && b["buckets"][0]["name"] == BUCKET,
+                    "alice's one bucket",
+                )
+            })
+        }
+        "delete-bucket" => {
+            bucket(app).await;
+            no_content_then(
+                "list-my-buckets",
+                event("GET", "/me/buckets", &[], Some(ALICE), None),
+                |b| ok(b["buckets"] == json!([]), "no bucket left"),
+            )
+        }
+        "get-synopsis" => {
+            group(app).await;
+            alice_joins(app).await;
+            computer(app).await;
+            expect(200, |b| {
+                ok(
+                    b["members"] == 1 && b["computers"] == 1 && b["alerts"] == 0,
+                    "one member, one computer, no alert",
+                )
+            })
+        }
+        "list-group-computers" => {
+            group(app).await;
+            alice_joins(app).await;
+            computer(app).await;
+            expect(200, |b| {
+                ok(
+                    b["items"].as_array().map(Vec::len) == Some(1)
+                        && b["items"][0]["computerId"] == COMPUTER
+                        && b["items"][0]["memberEmail"] == ALICE.email,
+                    "alice's one computer",
+                )
+            })
+        }
+        "get-member-computer" => {
+            group(app).await;
+            alice_joins(app).await;
+            computer(app).await;
+            expect(200, |b| {
+                ok(
+                    b["id"] == COMPUTER && b["accountId"] == ALICE.sub,
+                    "alice's computer",
+                )
+            })
+        }
+        "get-billing" => {
+            group(app).await;
+            expect(200, |b| {
+                ok(
+                    b["prices"]["computerMonthCents"].is_u64()
+                        && b["licenses"]["members"] == 0
+                        && b["unbilledEstimate"]["currency"] == "USD",
+                    "prices, licenses and the unbilled estimate",
+                )
+            })
+        }
+        "set-payment-method" => {
+            group(app).await;
+            expect(200, |b| {
+                ok(b["kind"] == "card" && b["last4"] == "4242", "the card")
+            })
+        }
+        "preview-dissolution" => {
+            group(app).await;
+            expect(200, |b| {
+                ok(
+                    b["confirmationToken"]
+                        .as_str()
+                        .is_some_and(|t| !t.is_empty())
+                        && b["membersAffected"] == 0,
+                    "a confirmation token and what it ends",
+                )
+            })
+        }
+        "confirm-dissolution" => {
+            group(app).await;
+            previewed_dissolution(app).await;
+            Expect {
+                then: Some((
+                    "get-group",
+                    read_group("/groups/{groupId}"),
+                    Box::new(|b| ok(b["status"] != "active", "the group no longer active")),
+                )),
+                ..expect(202, |b| ok(b["status"] == "dissolving", "dissolving"))
+            }
+        }
+        other => panic!(
+            "no case for {other} in tests/tests/fixtures.rs: say what its fixture needs and answers"
+        ),
+    }
+}
+
+/// The fixture is the event of `route`: route key, method, path and
+/// parameters agree, and it carries claims unless the route is public.
+fn check_event(route: &local::Route, event: &Value) -> Result<(), String> {
+    let key = route.key();
+    let ctx = &event["requestContext"];
+    let mut path = route.path.clone();
+    for (name, value) in event["pathParameters"].as_object().into_iter().flatten() {
+        let value = value.as_str().ok_or("a path parameter is not a string")?;
+        path = path.replace(&format!("{{{name}}}"), value);
+    }
+    let problems = [
+        (event["version"] == "2.0", "version 2.0".to_owned()),
+        (event["routeKey"] == key.as_str(), format!("routeKey {key}")),
+        (
+            ctx["routeKey"] == key.as_str(),
+            format!("requestContext.routeKey {key}"),
+        ),
+        (
+            ctx["http"]["method"] == route.method.as_str(),
+            format!("method {}", route.method),
+        ),
+        (
+            !path.contains('{')
+                && event["rawPath"] == path.as_str()
+                && ctx["http"]["path"] == path.as_str(),
+            format!(
+                "rawPath and http.path are {} with its parameters",
+                route.path
+            ),
+        ),
+        (
+            ctx["authorizer"]["jwt"]["claims"]["sub"].is_string() != route.public,
+            format!(
+                "JWT claims {}",
+                if route.public {
+                    "absent (public route)"
+                } else {
+                    "present"
+                }
+            ),
+        ),
+    ];
+    let wrong: Vec<String> = problems
+        .into_iter()
+        .filter(|(good, _)| !good)
+        .map(|(_, what)| what)
+        .collect();
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("should have {}", wrong.join(", ")))
+    }
+}
+
+/// One route: load, check and invoke its fixture on a fresh table.
+async fn run(route: local::Route) -> Result<(), String> {
+    let path = fixture_path(&route.function);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("no fixture {} ({e})", path.display()))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
+    check_event(&route, &value)?;
+    let request = lambda_http::request::from_str(&text)
+        .map_err(|e| format!("not an API Gateway event: {e}"))?;
+
+    let app = spawn_app().await;
+    let expect = arrange(&app, &route.function).await;
+    let response = invoke(&app, &route.function, request).await;
+    let body = json_of(&response);
+    if response.status() != expect.status {
+        return Err(format!(
+            "answered {} (wanted {}): {body}",
+            response.status(),
+            expect.status
+        ));
+    }
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !body.is_null() && content_type != "application/json" {
+        return Err(format!(
+            "content-type {content_type:?}, not application/json"
+        ));
+    }
+    (expect.check)(&body).map_err(|what| format!("body is not {what}: {body}"))?;
+    if let Some((function, read, check)) = expect.then {
+        let after = invoke(&app, function, read).await;
+        let body = json_of(&after);
+        if after.status() != 200 {
+            return Err(format!(
+                "then {function} answered {}: {body}",
+                after.status()
+            ));
+        }
+        check(&body).map_err(|what| format!("then {function} shows not {what}: {body}"))?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_route_has_a_real_event_that_its_handler_answers() {
+    let routes = local::routes::from_template(local::routes::TEMPLATE).expect("template parses");
+    assert!(!routes.is_empty());
+    // Each route on its own task, its future on the heap: together the
+    // handlers' futures are far larger than a test thread's stack.
+    let tasks: Vec<_> = routes
+        .iter()
+        .cloned()
+        .map(|route| tokio::spawn(Box::pin(run(route))))
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap_or_else(|e| Err(format!("panicked: {e}"))));
+    }
+    let failures: Vec<String> = routes
+        .iter()
+        .zip(results)
+        .filter_map(|(route, result)| {
+            result
+                .err()
+                .map(|e| format!("{} (events/http/{}.json): {e}", route.key(), route.function))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} routes fail:\n{}",
+        failures.len(),
+        routes.len(),
+        failures.join("\n")
+    );
+}
+
+/// A fixture that names no route of the template is a stale one.
+#[test]
+fn every_http_fixture_names_a_route_of_the_template() {
+    let functions: std::collections::BTreeSet<String> =
+        local::routes::from_template(local::routes::TEMPLATE)
+            .expect("template parses")
+            .into_iter()
+            .map(|r| r.function)
+            .collect();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events/http");
+    let mut stale = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("events/http") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let Some(stem) = name.strip_suffix(".json") else {
+            continue;
+        };
+        // Variants of a route's event say whose they are: `<function>-<case>`.
+        if !functions
+            .iter()
+            .any(|f| stem == f || stem.starts_with(&format!("{f}-")))
+        {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "fixtures for no template route: {stale:?}"
+    );
+}
