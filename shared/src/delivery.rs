@@ -289,9 +289,14 @@ impl OutboxSender {
             tracing::info!("outbox item already settled; skipping the duplicate record");
             return RecordOutcome::AlreadySettled;
         }
+        self.settle(&item).await
+    }
 
+    /// Delivers an unsettled item and marks it: sent, failed for good (and
+    /// counted, for an email), or left for a retry.
+    async fn settle(&self, item: &OutboxItem) -> RecordOutcome {
         match self.deliver_with_retries(&item.payload).await {
-            Ok(()) => self.mark_sent(&item).await,
+            Ok(()) => self.mark_sent(item).await,
             Err(e) if e.is_retryable() => {
                 tracing::warn!(kind = kind(&item.payload), reason = %e.reason(), "delivery still failing; reporting the record for retry");
                 RecordOutcome::Retry
@@ -311,6 +316,51 @@ impl OutboxSender {
                 self.mark_failed(&item.id, &e.reason()).await
             }
         }
+    }
+
+    /// Re-drives what the stream did not deliver: unsettled items written
+    /// more than `older_than` ago (the mapping was off or behind, a batch
+    /// went to the dead-letter queue). Each is read again, consistently, and
+    /// settled like a stream record, so a sweep racing the stream sends
+    /// nothing twice. Up to 100 items per index shard per run.
+    pub async fn sweep(&self, older_than: std::time::Duration) -> SweepReport {
+        let mut report = SweepReport::default();
+        let before = self.clock.now() - older_than;
+        let ids = match self.repo.unsettled_outbox(before, 100).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(
+                    error = &e as &dyn std::error::Error,
+                    "listing unsettled outbox items failed"
+                );
+                report.failed += 1;
+                return report;
+            }
+        };
+        for id in ids {
+            report.found += 1;
+            let stored = match self.repo.outbox_item(&id).await {
+                Ok(Some(stored)) if !stored.is_settled() => stored,
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::error!(error = &e as &dyn std::error::Error, outbox_id = %id, "reading an unsettled outbox item failed");
+                    report.failed += 1;
+                    continue;
+                }
+            };
+            match self.settle(&stored.item).await {
+                RecordOutcome::Sent => report.sent += 1,
+                RecordOutcome::Failed => report.undeliverable += 1,
+                _ => report.failed += 1,
+            }
+        }
+        if report.found > 0 {
+            tracing::warn!(
+                ?report,
+                "the sweep re-drove outbox items the stream had not settled"
+            );
+        }
+        report
     }
 
     /// Sends or publishes the payload, retrying transient failures.
@@ -412,6 +462,75 @@ impl OutboxSender {
         tracing::Span::current().record("outbox_id", field::display(id));
         self.mark_failed(&id, "undecodable item").await
     }
+}
+
+/// The sender as a Lambda builds it once per cold start, from the standard
+/// AWS environment and: `TABLE_NAME`, `SENDER_EMAIL` (a verified SES
+/// identity), `SES_CONFIGURATION_SET` (optional), `EVENT_BUS_NAME`, one queue
+/// URL per kind of job (`USAGE_QUEUE_URL`, `DISSOLVE_QUEUE_URL`),
+/// `INVITE_SECRET_ARN` (opens invitation tokens' seals) and
+/// `SES_MAX_SEND_RATE` (emails per second, default 1). Used by the outbox
+/// sender and the outbox sweep.
+#[cfg(feature = "invite-secret")]
+pub async fn sender_from_env() -> Result<OutboxSender, Box<dyn std::error::Error + Send + Sync>> {
+    use std::collections::HashMap;
+
+    use crate::clock::SystemClock;
+    use crate::deps::required_env;
+    use crate::events::EventBridgePublisher;
+    use crate::jobs::JobKind;
+    use crate::jobs::queue::SqsJobs;
+    use crate::mail::SesMailer;
+    use crate::model::EmailAddress;
+
+    let table = required_env("TABLE_NAME")?;
+    let sender_email = EmailAddress::parse("SENDER_EMAIL", &required_env("SENDER_EMAIL")?)
+        .map_err(|e| format!("SENDER_EMAIL {}", e.reason))?;
+    let configuration_set = required_env("SES_CONFIGURATION_SET").ok();
+    let bus = required_env("EVENT_BUS_NAME")?;
+    let queues = JobKind::ALL
+        .into_iter()
+        .map(|kind| Ok((kind, required_env(kind.queue_setting())?)))
+        .collect::<Result<HashMap<_, _>, crate::deps::MissingSetting>>()?;
+
+    // SES's account send rate (1 in the sandbox); see docs/deploy.md.
+    let email_rate: f64 = match std::env::var("SES_MAX_SEND_RATE") {
+        Ok(v) => v
+            .parse()
+            .map_err(|_| crate::deps::MissingSetting("SES_MAX_SEND_RATE"))?,
+        Err(_) => 1.0,
+    };
+    let sdk = crate::deps::sdk_config().await;
+    Ok(OutboxSender::new(
+        Repository::new(aws_sdk_dynamodb::Client::new(&sdk), table),
+        Arc::new(SesMailer::new(
+            aws_sdk_sesv2::Client::new(&sdk),
+            sender_email,
+            configuration_set,
+        )),
+        Arc::new(EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(&sdk),
+            bus,
+        )),
+        Arc::new(SqsJobs::new(aws_sdk_sqs::Client::new(&sdk), queues)),
+        Arc::new(SystemClock),
+    )
+    .with_invite_secret(crate::deps::invite_secret_from_env(&sdk).await?)
+    .with_email_rate(email_rate))
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepReport {
+    /// Unsettled items older than the cutoff.
+    pub found: usize,
+    /// Delivered now.
+    pub sent: usize,
+    /// Marked failed for good.
+    pub undeliverable: usize,
+    /// Still failing (left for the next sweep) or unreadable.
+    pub failed: usize,
 }
 
 /// The metric counting emails that can never be delivered (alarmed on).

@@ -110,6 +110,21 @@ pub fn account_quota(aid: &AccountId, what: &str, day: time::Date) -> Key {
     key(account_gsi_pk(aid), format!("QUOTA#{what}#{day}"))
 }
 
+/// Shards of the sparse index of unsettled outbox items (GSI1), so a burst
+/// of writes never heats one index partition.
+pub const OUTBOX_UNSETTLED_SHARDS: u8 = 8;
+
+/// GSI1 partition of the unsettled outbox items of one shard; an item leaves
+/// it when it is settled.
+pub fn outbox_unsettled(shard: u8) -> String {
+    format!("OUTBOX#UNSETTLED#{shard}")
+}
+
+/// The shard of an outbox item (from its id's random bits).
+pub fn outbox_shard(id: &uuid::Uuid) -> u8 {
+    id.as_bytes()[15] % OUTBOX_UNSETTLED_SHARDS
+}
+
 /// An outbox item (email or event) awaiting delivery.
 pub fn outbox(id: &uuid::Uuid) -> Key {
     key(format!("OUTBOX#{id}"), "OUTBOX")

@@ -362,3 +362,69 @@ async fn events_are_published_with_their_documented_detail_type() {
         "events send no email"
     );
 }
+
+#[tokio::test]
+async fn the_sweep_delivers_what_the_stream_left_and_nothing_twice() {
+    let mut h = Harness::start().await;
+    let now = h.clock.now();
+    let stranded = welcome("ana@example.com", now - time::Duration::minutes(30));
+    let delivered = welcome("bo@example.com", now - time::Duration::minutes(20));
+    let recent = welcome("cy@example.com", now - time::Duration::minutes(1));
+    let records = h
+        .write(&[stranded.clone(), delivered.clone(), recent.clone()])
+        .await;
+    let outbox = h.folder_outbox();
+    let sender = h.mail_sender(outbox.clone());
+    // The stream delivered only Bo's (say, the mapping was off for the rest).
+    assert_eq!(
+        sender.deliver_record(&records[1]).await,
+        RecordOutcome::Sent
+    );
+
+    let report = sender.sweep(std::time::Duration::from_secs(5 * 60)).await;
+
+    assert_eq!(
+        report,
+        shared::delivery::SweepReport {
+            found: 1,
+            sent: 1,
+            undeliverable: 0,
+            failed: 0
+        },
+        "only the unsettled item older than the cutoff: {report:?}"
+    );
+    let recipients: Vec<_> = outbox
+        .messages()
+        .expect("readable")
+        .iter()
+        .map(|m| m.email.to.clone())
+        .collect();
+    assert_eq!(recipients, [["bo@example.com"], ["ana@example.com"]]);
+    assert_eq!(h.stored(&stranded.id).await.sent_at, Some(now));
+    assert_eq!(
+        h.stored(&recent.id).await.sent_at,
+        None,
+        "the stream's to deliver"
+    );
+
+    // A late stream record of the swept item sends nothing; neither does a
+    // second sweep.
+    assert_eq!(
+        sender.deliver_record(&records[0]).await,
+        RecordOutcome::AlreadySettled
+    );
+    h.clock.advance(time::Duration::minutes(10));
+    let again = sender.sweep(std::time::Duration::from_secs(5 * 60)).await;
+    assert_eq!(
+        (again.found, again.sent),
+        (1, 1),
+        "now the recent one: {again:?}"
+    );
+    assert_eq!(
+        outbox.messages().expect("readable").len(),
+        3,
+        "each email once"
+    );
+    let last = sender.sweep(std::time::Duration::from_secs(5 * 60)).await;
+    assert_eq!(last.found, 0, "settled items leave the index");
+}

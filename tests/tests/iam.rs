@@ -695,6 +695,54 @@ async fn every_function_runs(app: &TestApp) -> BTreeSet<Access> {
         "one usage batch"
     );
 
+    // The sweep: an email, an event and a job the stream "missed" (written
+    // straight to the table, half an hour ago), delivered on schedule.
+    let long_ago = shared::clock::Clock::now(&app.clock) - time::Duration::minutes(30);
+    let group_id = shared::model::GroupId::parse("gid", &gid).expect("group id");
+    let stranded = [
+        shared::outbox::OutboxItem::email(
+            shared::outbox::OutboxEmail {
+                to: vec![
+                    shared::model::EmailAddress::parse("to", "alice@initech.com").expect("address"),
+                ],
+                subject: "A stranded notice".into(),
+                text: "Delivered by the sweep.".into(),
+                html: "<p>Delivered by the sweep.</p>".into(),
+                seal: None,
+            },
+            long_ago,
+        ),
+        shared::outbox::OutboxItem::event(shared::outbox::MembershipEvent {
+            change: shared::outbox::MembershipChange::Joined,
+            group_id,
+            account_id: None,
+            email: None,
+            actor: None,
+            at: long_ago,
+        }),
+        shared::outbox::OutboxItem::job(
+            shared::jobs::Job::RecordUsage {
+                group_id,
+                day: long_ago.date(),
+            },
+            long_ago,
+        ),
+    ];
+    for item in &stranded {
+        app.repo().put_outbox_item(item).await.expect("outbox item");
+    }
+    let schedule_event = lambda_runtime::LambdaEvent::new(
+        json!({"schedule": "outbox-sweep"}),
+        lambda_runtime::Context::default(),
+    );
+    let report = as_function(
+        "sweep-outbox",
+        sweep_outbox::handler(&delivery.sender, schedule_event),
+    )
+    .await;
+    assert_eq!((report.found, report.sent), (3, 3), "{report:?}");
+    delivery.deliver_and_work(app, 600, usize::MAX).await;
+
     // Dissolution: previewed, confirmed (retried), then run out of time
     // first, so the job leaves a continuation that finishes it.
     let preview = expect(

@@ -5,7 +5,8 @@
 //! [`OutboxItem`] fields (`id`, `payload`, `createdAt`), `expiresAt` (TTL,
 //! creation + [`RETENTION`](crate::outbox::RETENTION)); the sender adds
 //! `sentAt`, or `failedAt` and
-//! `failure`. Marks are conditional, so a settled item is never re-marked
+//! `failure`, and removes `GSI1PK`/`GSI1SK` (the sparse index of unsettled
+//! items, sharded: `OUTBOX#UNSETTLED#<n>`, sorted by creation). Marks are conditional, so a settled item is never re-marked
 //! and a missing one is never recreated by an update.
 
 use serde::Deserialize;
@@ -79,6 +80,42 @@ impl Repository {
         }))
     }
 
+    /// Unsettled outbox items written before `before` (the stream should
+    /// have delivered them long ago), at most `per_shard` of each shard,
+    /// oldest first. One `Query` on GSI1 per shard (eventually consistent:
+    /// the sender reads each item again, consistently, before delivering).
+    pub async fn unsettled_outbox(
+        &self,
+        before: OffsetDateTime,
+        per_shard: i32,
+    ) -> Result<Vec<Uuid>> {
+        let mut ids = Vec::new();
+        for shard in 0..keys::OUTBOX_UNSETTLED_SHARDS {
+            let out = self
+                .client
+                .query()
+                .table_name(self.table())
+                .index_name(keys::GSI1)
+                .key_condition_expression("GSI1PK = :pk AND GSI1SK < :before")
+                .expression_attribute_values(":pk", s(keys::outbox_unsettled(shard)))
+                .expression_attribute_values(":before", s(rfc3339(before)))
+                .limit(per_shard)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in out.items.unwrap_or_default() {
+                let id = item
+                    .get(keys::PK)
+                    .and_then(|pk| pk.as_s().ok())
+                    .and_then(|pk| pk.strip_prefix("OUTBOX#"))
+                    .and_then(|id| Uuid::parse_str(id).ok())
+                    .ok_or_else(|| Error::unexpected("an unsettled outbox entry without an id"))?;
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
     /// Marks a delivered item sent. `false` when it was already settled (or
     /// is missing): nothing changed. One conditional `UpdateItem`.
     pub async fn mark_outbox_sent(&self, id: &Uuid, at: OffsetDateTime) -> Result<bool> {
@@ -116,7 +153,9 @@ impl Repository {
             .update_item()
             .table_name(self.table())
             .set_key(Some(key_map(&keys::outbox(id))))
-            .update_expression(format!("{update} REMOVE payload.#text, payload.html"))
+            .update_expression(format!(
+                "{update} REMOVE payload.#text, payload.html, GSI1PK, GSI1SK"
+            ))
             .expression_attribute_names("#text", "text")
             .condition_expression(UNSETTLED);
         for (name, value) in values {

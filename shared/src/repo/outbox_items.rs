@@ -3,9 +3,10 @@
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::tx::{Refusal, Tx};
-use super::{Repository, n, to_item};
+use super::{Repository, n, s, to_item};
 use crate::error::{Error, Result};
 use crate::keys;
+use crate::model::rfc3339;
 use crate::outbox::{OutboxItem, RETENTION};
 
 impl Repository {
@@ -16,6 +17,13 @@ impl Repository {
             keys::EXPIRES_AT.to_owned(),
             n((item.created_at + RETENTION).unix_timestamp()),
         );
+        // On the sparse index of unsettled items until the sender settles it,
+        // so the sweep finds what the stream did not deliver.
+        attrs.insert(
+            keys::GSI1PK.to_owned(),
+            s(keys::outbox_unsettled(keys::outbox_shard(&item.id))),
+        );
+        attrs.insert(keys::GSI1SK.to_owned(), s(rfc3339(item.created_at)));
         let put = Put::builder()
             .table_name(self.table())
             .set_item(Some(attrs))
