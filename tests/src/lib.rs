@@ -185,6 +185,24 @@ impl TestApp {
             .expect("the test app holds an invitation-token secret")
     }
 
+    /// The join tokens in the invitation emails `email` received, oldest
+    /// first (the outbox is delivered first).
+    pub async fn emailed_tokens(&self, email: &str) -> Vec<String> {
+        self.inbox(email)
+            .await
+            .iter()
+            .filter_map(|m| {
+                let start = m.text.find("/invitations/")? + "/invitations/".len();
+                Some(
+                    m.text[start..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
     /// A verified token for `email`.
     pub fn token(&self, email: &str) -> String {
         self.key

@@ -46,19 +46,9 @@ async fn events(app: &TestApp, detail_type: &str) -> usize {
 
 /// The invite token in the newest invitation email to `email`.
 async fn invited_token(app: &TestApp, email: &str) -> String {
-    app.inbox(email)
+    app.emailed_tokens(email)
         .await
-        .iter()
-        .filter_map(|m| {
-            let start = m.text.find("/invitations/")? + "/invitations/".len();
-            Some(
-                m.text[start..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                    .collect::<String>(),
-            )
-        })
-        .next_back()
+        .pop()
         .expect("an invitation email with a link")
 }
 

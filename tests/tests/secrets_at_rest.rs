@@ -32,23 +32,6 @@ fn token_shaped(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The tokens in the invitation emails `email` received.
-async fn emailed_tokens(app: &TestApp, email: &str) -> Vec<String> {
-    app.inbox(email)
-        .await
-        .iter()
-        .filter_map(|m| {
-            let start = m.text.find("/invitations/")? + "/invitations/".len();
-            Some(
-                m.text[start..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                    .collect(),
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn no_item_or_stream_record_holds_a_usable_invitation_token() {
     let app = spawn_app().await;
@@ -79,8 +62,8 @@ async fn no_item_or_stream_record_holds_a_usable_invitation_token() {
 
     // Before delivery (the outbox items as written) and after (as settled).
     let before = everything_at_rest(&app).await;
-    let mut tokens = emailed_tokens(&app, "hank@contoso.com").await;
-    tokens.extend(emailed_tokens(&app, "ivy@contoso.com").await);
+    let mut tokens = app.emailed_tokens("hank@contoso.com").await;
+    tokens.extend(app.emailed_tokens("ivy@contoso.com").await);
     assert_eq!(tokens.len(), 3, "two invitations and a resend were emailed");
     let after = everything_at_rest(&app).await;
 
