@@ -230,7 +230,8 @@ async fn an_expired_invitation_is_replaced_and_every_invitation_has_a_numeric_tt
     let alice = app.token("alice@initech.com");
     let gid = app.create_group(&alice, group("Initech")).await;
     let path = format!("/groups/{gid}/invitations");
-    let body = json!({"emails": ["ivy@contoso.com"], "expiresInDays": 1});
+    // 1.0 is JSON Schema's integer 1, as the OpenAPI says.
+    let body = json!({"emails": ["ivy@contoso.com"], "expiresInDays": 1.0});
     assert_eq!(app.post(&path, &alice, body.clone()).await.status, 200);
     let live = app.post(&path, &alice, body.clone()).await;
     assert_eq!(

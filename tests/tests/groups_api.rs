@@ -410,3 +410,33 @@ async fn dissolved_groups_accept_no_changes() {
         "dissolved"
     );
 }
+
+#[tokio::test]
+async fn a_patch_refuses_null_where_the_schema_has_a_value() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app
+        .create_group(
+            &alice,
+            json!({"name": "Initech", "products": ["b2"], "managed": false}),
+        )
+        .await;
+    for field in ["versionHistory30Days", "adminNotifications", "name", "sso"] {
+        let reply = app
+            .patch(&format!("/groups/{gid}"), &alice, json!({ field: null }))
+            .await;
+        assert_eq!(reply.status, 400, "{field}: {reply:?}");
+        assert_eq!(reply.body["errors"][0]["field"], field, "{reply:?}");
+    }
+    let unchanged = app
+        .patch(
+            &format!("/groups/{gid}"),
+            &alice,
+            json!({"adminNotifications": false}),
+        )
+        .await;
+    assert_eq!(
+        unchanged.status, 200,
+        "a value is still a change: {unchanged:?}"
+    );
+}

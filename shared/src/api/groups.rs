@@ -112,6 +112,7 @@ impl TryFrom<CreateGroupRequest> for NewGroup {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateGroupRequest {
     /// New name.
+    #[serde(default, deserialize_with = "super::json::present")]
     pub name: Option<String>,
     /// Products to add; existing ones always stay.
     #[serde(default)]
@@ -121,16 +122,22 @@ pub struct UpdateGroupRequest {
     /// Accepted only to explain why it cannot be sent.
     pub managed: Option<serde_json::Value>,
     /// Approval rule and/or replacement domain list.
+    #[serde(default, deserialize_with = "super::json::present")]
     pub join_policy: Option<JoinPolicyRequest>,
     /// Replacement SSO providers.
+    #[serde(default, deserialize_with = "super::json::present")]
     pub sso: Option<Vec<SsoProvider>>,
     /// Member summary cadence.
+    #[serde(default, deserialize_with = "super::json::present")]
     pub member_summary_emails: Option<EmailCadence>,
     /// Admin report setting.
+    #[serde(default, deserialize_with = "super::json::present")]
     pub admin_report_emails: Option<AdminReportEmails>,
     /// 30-day version history requirement.
+    #[serde(default, deserialize_with = "super::json::present")]
     pub version_history_30_days: Option<bool>,
     /// Email admins about requests and joins.
+    #[serde(default, deserialize_with = "super::json::present")]
     pub admin_notifications: Option<bool>,
 }
 

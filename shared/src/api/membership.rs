@@ -18,7 +18,7 @@ pub struct CreateInvitationsRequest {
     /// Addresses to invite.
     pub emails: Vec<String>,
     /// Validity in days (1–30, default 7).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::json::whole_number")]
     pub expires_in_days: Option<i64>,
 }
 

@@ -4,6 +4,7 @@
 mod billing;
 mod computers;
 mod groups;
+mod json;
 mod membership;
 pub mod page;
 
