@@ -271,25 +271,33 @@ impl OutboxSender {
         };
         tracing::Span::current().record("outbox_id", field::display(item.id));
 
-        let stored = match self.repo.outbox_item(&item.id).await {
+        self.deliver_unsettled(&item.id).await
+    }
+
+    /// Reads the item again, consistently (the stream delivers at least
+    /// once, and the sweep may race it), and settles it unless it is
+    /// settled or gone. The one path of the stream and the sweep.
+    async fn deliver_unsettled(&self, id: &Uuid) -> RecordOutcome {
+        let stored = match self.repo.outbox_item(id).await {
             Ok(Some(stored)) => stored,
             Ok(None) => {
-                tracing::warn!("outbox item no longer exists; nothing to deliver");
+                tracing::warn!(outbox_id = %id, "outbox item no longer exists; nothing to deliver");
                 return RecordOutcome::Missing;
             }
             Err(e) => {
                 tracing::error!(
                     error = &e as &dyn std::error::Error,
+                    outbox_id = %id,
                     "reading the outbox item failed; will retry"
                 );
                 return RecordOutcome::Retry;
             }
         };
         if stored.is_settled() {
-            tracing::info!("outbox item already settled; skipping the duplicate record");
+            tracing::info!(outbox_id = %id, "outbox item already settled; not sending it again");
             return RecordOutcome::AlreadySettled;
         }
-        self.settle(&item).await
+        self.settle(&stored.item).await
     }
 
     /// Delivers an unsettled item and marks it: sent, failed for good (and
@@ -339,19 +347,13 @@ impl OutboxSender {
         };
         for id in ids {
             report.found += 1;
-            let stored = match self.repo.outbox_item(&id).await {
-                Ok(Some(stored)) if !stored.is_settled() => stored,
-                Ok(_) => continue,
-                Err(e) => {
-                    tracing::error!(error = &e as &dyn std::error::Error, outbox_id = %id, "reading an unsettled outbox item failed");
-                    report.failed += 1;
-                    continue;
-                }
-            };
-            match self.settle(&stored.item).await {
+            match self.deliver_unsettled(&id).await {
                 RecordOutcome::Sent => report.sent += 1,
                 RecordOutcome::Failed => report.undeliverable += 1,
-                _ => report.failed += 1,
+                RecordOutcome::Retry => report.failed += 1,
+                // Settled (or gone) since the index was read.
+                RecordOutcome::AlreadySettled | RecordOutcome::Missing | RecordOutcome::Ignored => {
+                }
             }
         }
         if report.found > 0 {
@@ -494,12 +496,7 @@ pub async fn sender_from_env() -> Result<OutboxSender, Box<dyn std::error::Error
         .collect::<Result<HashMap<_, _>, crate::deps::MissingSetting>>()?;
 
     // SES's account send rate (1 in the sandbox); see docs/deploy.md.
-    let email_rate: f64 = match std::env::var("SES_MAX_SEND_RATE") {
-        Ok(v) => v
-            .parse()
-            .map_err(|_| crate::deps::MissingSetting("SES_MAX_SEND_RATE"))?,
-        Err(_) => 1.0,
-    };
+    let email_rate: f64 = crate::deps::optional_env("SES_MAX_SEND_RATE")?.unwrap_or(1.0);
     let sdk = crate::deps::sdk_config().await;
     Ok(OutboxSender::new(
         Repository::new(aws_sdk_dynamodb::Client::new(&sdk), table),

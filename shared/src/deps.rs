@@ -55,6 +55,15 @@ pub fn required_env(name: &'static str) -> Result<String, MissingSetting> {
         .ok_or(MissingSetting(name))
 }
 
+/// Reads an optional environment variable as a `T`: absent is `None`, a
+/// value that does not parse stops the cold start, naming the variable.
+pub fn optional_env<T: std::str::FromStr>(name: &'static str) -> Result<Option<T>, MissingSetting> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.parse::<T>().map_err(|_| MissingSetting(name)))
+        .transpose()
+}
+
 /// Where invite links point: an absolute http(s) URL without a trailing
 /// slash; in Lambda, https only.
 fn public_base_url(raw: &str, in_lambda: bool) -> Result<String, MissingSetting> {
@@ -109,30 +118,22 @@ impl Settings {
     /// `COMPUTER_MONTH_CENTS`, `B2_TB_MONTH_CENTS`, `B2_FREE_GB`.
     pub fn from_env() -> Result<Self, MissingSetting> {
         let mut settings = Self::default();
-        if let Ok(v) = std::env::var("MAX_MEMBERS_PER_GROUP") {
-            settings.max_members = v
-                .parse()
-                .map_err(|_| MissingSetting("MAX_MEMBERS_PER_GROUP"))?;
+        if let Some(max) = optional_env("MAX_MEMBERS_PER_GROUP")? {
+            settings.max_members = max;
         }
-        if let Ok(v) = std::env::var("INVITES_PER_DAY") {
-            settings.invites_per_day = v.parse().map_err(|_| MissingSetting("INVITES_PER_DAY"))?;
+        if let Some(cap) = optional_env("INVITES_PER_DAY")? {
+            settings.invites_per_day = cap;
         }
-        let count = |name: &'static str| -> Result<Option<u32>, MissingSetting> {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.parse::<u32>().map_err(|_| MissingSetting(name)))
-                .transpose()
-        };
-        if let Some(cap) = count("INVITES_PER_ACCOUNT_PER_DAY")? {
+        if let Some(cap) = optional_env("INVITES_PER_ACCOUNT_PER_DAY")? {
             settings.invites_per_account_per_day = cap;
         }
-        if let Some(cap) = count("GROUPS_PER_ACCOUNT_PER_DAY")? {
+        if let Some(cap) = optional_env("GROUPS_PER_ACCOUNT_PER_DAY")? {
             settings.groups_per_account_per_day = cap;
         }
-        if let Some(max) = count("RESENDS_PER_INVITATION")? {
+        if let Some(max) = optional_env("RESENDS_PER_INVITATION")? {
             settings.resends.max = max;
         }
-        if let Some(minutes) = count("RESEND_INTERVAL_MINUTES")? {
+        if let Some(minutes) = optional_env::<u32>("RESEND_INTERVAL_MINUTES")? {
             settings.resends.interval = time::Duration::minutes(i64::from(minutes));
         }
         let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
@@ -142,19 +143,13 @@ impl Settings {
             Err(_) if in_lambda => return Err(MissingSetting("PUBLIC_BASE_URL")),
             Err(_) => {}
         }
-        let number = |name: &'static str| -> Result<Option<u64>, MissingSetting> {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.parse::<u64>().map_err(|_| MissingSetting(name)))
-                .transpose()
-        };
-        if let Some(cents) = number("COMPUTER_MONTH_CENTS")? {
+        if let Some(cents) = optional_env("COMPUTER_MONTH_CENTS")? {
             settings.prices.computer_month_cents = cents;
         }
-        if let Some(cents) = number("B2_TB_MONTH_CENTS")? {
+        if let Some(cents) = optional_env("B2_TB_MONTH_CENTS")? {
             settings.prices.b2_tb_month_cents = cents;
         }
-        if let Some(gb) = number("B2_FREE_GB")? {
+        if let Some(gb) = optional_env::<u64>("B2_FREE_GB")? {
             settings.prices.b2_free_bytes = gb.saturating_mul(crate::model::GB);
         }
         Ok(settings)

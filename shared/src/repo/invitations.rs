@@ -6,6 +6,7 @@
 use time::OffsetDateTime;
 
 use super::groups::admin_guard;
+use super::invite_link::TOKEN_GRACE;
 use super::tx::{Cancelled, Expr, Guard, Refusal, Tx};
 use super::{IdempotentWrite, Item, Repository, Written, n, quota, s, to_item};
 use crate::error::{Error, Result};
@@ -40,10 +41,6 @@ pub struct InviteCaps {
     pub account: u32,
 }
 
-/// How long after its token stops working an invitation is kept (shown as
-/// expired, ready to resend) before DynamoDB's TTL removes it.
-const KEPT_AFTER_EXPIRY: time::Duration = time::Duration::days(30);
-
 /// The item of an invitation: the model plus its TTL, a number.
 fn invitation_item(gid: &GroupId, invitation: &Invitation) -> Result<Item> {
     let mut item = to_item(
@@ -53,7 +50,7 @@ fn invitation_item(gid: &GroupId, invitation: &Invitation) -> Result<Item> {
     )?;
     item.insert(
         keys::EXPIRES_AT.to_owned(),
-        n((invitation.expires_at + KEPT_AFTER_EXPIRY).unix_timestamp()),
+        n((invitation.expires_at + TOKEN_GRACE).unix_timestamp()),
     );
     Ok(item)
 }

@@ -13,8 +13,10 @@ use crate::model::{
 };
 use crate::problem::ProblemKind;
 
-/// How long a spent or expired token is kept so a late click gets a precise answer.
-const TOKEN_GRACE: time::Duration = time::Duration::days(30);
+/// How long a spent or expired token is kept so a late click gets a precise
+/// answer; an expired invitation is kept as long (shown as expired, ready to
+/// resend), so the two leave the table together.
+pub(super) const TOKEN_GRACE: time::Duration = time::Duration::days(30);
 
 /// Why a token could not be spent, from its record as it was: unknown, or
 /// refused by the token rule (used, expired).

@@ -125,17 +125,15 @@ async fn join_once(
     // An email invitation is spent only by its invitee; anyone else holding
     // its link uses it as the group's link: the token must still exist, and
     // stays for the invitee.
-    let as_link;
-    let spend = if record.via.invites(&caller.email, caller.email_verified) {
-        &record
+    let spent = if record.via.invites(&caller.email, caller.email_verified) {
+        record.clone()
     } else {
-        as_link = TokenRecord {
+        TokenRecord {
             via: TokenKind::Link,
             ..record.clone()
-        };
-        &as_link
+        }
     };
-    let spend = Some(spend);
+    let spend = Some(&spent);
     let managed_access_accepted = group.managed && request.accept_managed_access;
     match join_outcome(&group, &record.via, &caller.email, caller.email_verified) {
         JoinOutcome::Join => {
