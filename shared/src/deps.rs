@@ -173,6 +173,10 @@ pub struct Deps {
     /// Turns invitation-token seals into tokens: only where invitations are
     /// minted or sent (see [`Deps::with_invite_secret`]).
     pub invite_secret: Option<crate::model::InviteSecret>,
+    /// Member files and snapshots in S3: only where used (see
+    /// [`Deps::with_files`]).
+    #[cfg(feature = "files")]
+    pub files: Option<crate::storage::FileStore>,
 }
 
 impl Deps {
@@ -183,7 +187,33 @@ impl Deps {
             clock,
             settings,
             invite_secret: None,
+            #[cfg(feature = "files")]
+            files: None,
         }
+    }
+
+    /// These dependencies with S3 access, for the functions that handle
+    /// member files and snapshots.
+    #[cfg(feature = "files")]
+    pub fn with_files(mut self, files: crate::storage::FileStore) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// The file store, which a function that touches files must have.
+    #[cfg(feature = "files")]
+    pub fn files(&self) -> crate::Result<&crate::storage::FileStore> {
+        self.files
+            .as_ref()
+            .ok_or_else(|| crate::Error::unexpected("this function has no file store"))
+    }
+
+    /// [`Deps::from_env`] plus S3 (see [`crate::storage::FileStore::from_env`]).
+    #[cfg(feature = "files")]
+    pub async fn from_env_with_files() -> Result<Self, MissingSetting> {
+        let sdk = sdk_config().await;
+        let files = crate::storage::FileStore::from_env(&sdk)?;
+        Ok(Self::from_sdk(&sdk)?.with_files(files))
     }
 
     /// These dependencies holding `secret`, for the functions that mint

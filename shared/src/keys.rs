@@ -1,7 +1,7 @@
 //! Single-table key builders: the only place key shapes are spelled out
 //! (DESIGN §4; the access-pattern table is in `docs/access-patterns.md`).
 
-use crate::model::{AccountId, BucketName, ComputerId, EmailAddress, GroupId, TokenHash};
+use crate::model::{AccountId, BucketName, ComputerId, EmailAddress, FilePath, GroupId, TokenHash};
 
 /// Partition key attribute.
 pub const PK: &str = "PK";
@@ -187,6 +187,67 @@ pub fn schedule_gsi_pk(schedule: &str) -> String {
 /// A group's entry on a schedule (its presence puts the group on it).
 pub fn schedule_entry(gid: &GroupId, schedule: &str) -> Key {
     key(group_pk(gid), format!("SCHEDULE#{schedule}"))
+}
+
+/// Sort-key prefix of an account's uploads awaiting confirmation.
+pub const UPLOAD_PREFIX: &str = "UPLOAD#";
+/// Sort-key prefix of an account's confirmed files.
+pub const FILE_PREFIX: &str = "FILE#";
+/// Sort-key prefix of the snapshots of an account's data.
+pub const SNAPSHOT_PREFIX: &str = "SNAPSHOT#";
+/// Sort-key prefix of audit entries, on GSI1 under the account acted on.
+pub const AUDIT_PREFIX: &str = "AUDIT#";
+
+/// An upload handed out and not yet confirmed.
+pub fn upload(aid: &AccountId, id: &uuid::Uuid) -> Key {
+    key(account_gsi_pk(aid), format!("{UPLOAD_PREFIX}{id}"))
+}
+
+/// A confirmed file: its counted size, by bucket and path.
+pub fn file(aid: &AccountId, bucket: &BucketName, path: &FilePath) -> Key {
+    key(account_gsi_pk(aid), format!("{FILE_PREFIX}{bucket}#{path}"))
+}
+
+/// A snapshot of an account's data (ids are UUIDv7: newest sorts last).
+pub fn snapshot(aid: &AccountId, id: &uuid::Uuid) -> Key {
+    key(account_gsi_pk(aid), format!("{SNAPSHOT_PREFIX}{id}"))
+}
+
+/// An order of a snapshot on a USB hard drive.
+pub fn usb_order(aid: &AccountId, snapshot: &uuid::Uuid, order: &uuid::Uuid) -> Key {
+    key(account_gsi_pk(aid), format!("USBORDER#{snapshot}#{order}"))
+}
+
+/// A group's audit log: its own partition, so the admins' view is one Query
+/// and the log never crowds the group's partition.
+pub fn audit_pk(gid: &GroupId) -> String {
+    format!("AUDIT#{gid}")
+}
+
+/// One audit entry: sorted by time (milliseconds, zero-padded), then id.
+pub fn audit(gid: &GroupId, at: time::OffsetDateTime, id: &uuid::Uuid) -> Key {
+    key(audit_pk(gid), audit_sort(at, id))
+}
+
+/// An audit entry's sort key in either view: `<millis>#<id>`.
+pub fn audit_sort(at: time::OffsetDateTime, id: &uuid::Uuid) -> String {
+    format!("{:015}#{id}", at.unix_timestamp_nanos() / 1_000_000)
+}
+
+/// GSI1 sort key of an audit entry under the account acted on.
+pub fn audit_of_account(at: time::OffsetDateTime, id: &uuid::Uuid) -> String {
+    format!("{AUDIT_PREFIX}{}", audit_sort(at, id))
+}
+
+/// The failed-password counter of an account for one hour, behind the limit
+/// on wrong current passwords given for it.
+pub fn password_failures(aid: &AccountId, hour: i64) -> Key {
+    key(account_gsi_pk(aid), format!("PWFAIL#{hour}"))
+}
+
+/// A phone change waiting for its SMS code.
+pub fn phone_change(aid: &AccountId) -> Key {
+    key(account_gsi_pk(aid), "PHONECHANGE")
 }
 
 /// A stored idempotent response, scoped to the caller so keys never collide across users.

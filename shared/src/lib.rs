@@ -33,6 +33,8 @@ pub mod service;
 pub mod span;
 #[cfg(feature = "delivery")]
 mod spool;
+#[cfg(feature = "files")]
+pub mod storage;
 
 pub use deps::Deps;
 pub use error::{Error, FieldError, Result};

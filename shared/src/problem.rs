@@ -68,11 +68,23 @@ pub enum ProblemKind {
     ResendLimit,
     /// The database is too contended or throttled right now; retry later.
     Busy,
+    /// The snapshot is still being built, or failed: nothing to download.
+    SnapshotNotReady,
+    /// The confirmed upload is not in storage as declared (missing, or another size).
+    UploadIncomplete,
+    /// The member's current password did not match.
+    WrongPassword,
+    /// Too many wrong passwords or codes: wait before trying again.
+    TooManyAttempts,
+    /// The verification code does not match.
+    CodeInvalid,
+    /// The verification code ran out of time (or none is pending).
+    CodeExpired,
 }
 
 impl ProblemKind {
     /// Every kind, for documentation and the contract test.
-    pub const ALL: [ProblemKind; 31] = [
+    pub const ALL: [ProblemKind; 37] = [
         Self::Validation,
         Self::Unauthenticated,
         Self::Forbidden,
@@ -104,6 +116,12 @@ impl ProblemKind {
         Self::GroupLimit,
         Self::ResendLimit,
         Self::Busy,
+        Self::SnapshotNotReady,
+        Self::UploadIncomplete,
+        Self::WrongPassword,
+        Self::TooManyAttempts,
+        Self::CodeInvalid,
+        Self::CodeExpired,
     ];
 
     /// The stable last segment of the type URI, e.g. `last-admin`.
@@ -140,6 +158,12 @@ impl ProblemKind {
             Self::GroupLimit => "group-limit",
             Self::ResendLimit => "resend-limit",
             Self::Busy => "busy",
+            Self::SnapshotNotReady => "snapshot-not-ready",
+            Self::UploadIncomplete => "upload-incomplete",
+            Self::WrongPassword => "wrong-password",
+            Self::TooManyAttempts => "too-many-attempts",
+            Self::CodeInvalid => "code-invalid",
+            Self::CodeExpired => "code-expired",
         }
     }
 
@@ -158,8 +182,13 @@ impl ProblemKind {
             Self::PayloadTooLarge => 413,
             Self::IdempotencyKeyReused => 422,
             Self::Internal => 500,
-            Self::InvitationExpired | Self::DissolutionExpired => 410,
-            Self::AdminLimit | Self::InviteLimit | Self::GroupLimit | Self::ResendLimit => 429,
+            Self::WrongPassword | Self::CodeInvalid => 403,
+            Self::InvitationExpired | Self::DissolutionExpired | Self::CodeExpired => 410,
+            Self::AdminLimit
+            | Self::InviteLimit
+            | Self::GroupLimit
+            | Self::ResendLimit
+            | Self::TooManyAttempts => 429,
             Self::Busy => 503,
             Self::GroupDissolved
             | Self::GroupFull
@@ -177,7 +206,9 @@ impl ProblemKind {
             | Self::BucketLimit
             | Self::BucketNameTaken
             | Self::BucketNotEmpty
-            | Self::DissolutionTokenInvalid => 409,
+            | Self::DissolutionTokenInvalid
+            | Self::SnapshotNotReady
+            | Self::UploadIncomplete => 409,
         }
     }
 

@@ -2,7 +2,8 @@
 //! approval policy and email settings.
 //!
 //! Who: the group's admins (others: 404). Not after dissolution (409).
-//! DynamoDB: one conditional `UpdateItem` returning the new group.
+//! Logged in the audit log. DynamoDB: one `TransactWriteItems` (the
+//! conditional update and the audit entry), then one consistent `GetItem`.
 
 use lambda_http::{Body, Request, Response};
 use shared::api::{GroupView, UpdateGroupRequest};
@@ -19,6 +20,6 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
     let caller = http::caller(req)?;
     let gid = http::path_param(req, "groupId", GroupId::parse)?;
     let changes = GroupChanges::try_from(http::json_body::<UpdateGroupRequest>(req)?)?;
-    let group = groups::update_group(deps, &caller, &gid, &changes).await?;
+    let group = groups::update_group(deps, &caller, &gid, &changes, &http::origin(req)).await?;
     http::json(200, &GroupView::from(&group))
 }

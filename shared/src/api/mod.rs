@@ -3,6 +3,7 @@
 
 mod billing;
 mod computers;
+mod files;
 mod groups;
 mod json;
 mod membership;
@@ -13,6 +14,9 @@ pub use billing::{
     Licenses, PaymentMethodRequest, PaymentMethodView,
 };
 pub use computers::{CheckInRequest, ComputerRow, CreateBucketRequest, Page, Synopsis};
+pub use files::{
+    AuditPage, CreateSnapshotRequest, CreateUploadRequest, UploadView, UsbOrderRequest,
+};
 pub use groups::{AddAdminRequest, AdminView, CreateGroupRequest, GroupView, UpdateGroupRequest};
 pub use membership::{
     AddMyselfRequest, CreateInvitationsRequest, InvitationView, InvitationsResult, JoinRequest,

@@ -39,6 +39,35 @@ pub fn caller(req: &Request) -> Result<Caller> {
     Ok(caller)
 }
 
+/// Where the request came from (source IP and user agent, as API Gateway
+/// saw them), for the audit log.
+pub fn origin(req: &Request) -> crate::model::Origin {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => crate::model::Origin::new(
+            ctx.http.source_ip.as_deref(),
+            ctx.http.user_agent.as_deref(),
+        ),
+        _ => crate::model::Origin::default(),
+    }
+}
+
+/// A page token from the query, decoded; absent is the first page.
+pub fn page_position<T: serde::de::DeserializeOwned>(req: &Request) -> Result<Option<T>> {
+    req.query_string_parameters()
+        .first("nextToken")
+        .map(crate::api::page::decode)
+        .transpose()
+}
+
+/// The `limit` query parameter of the lists whose OpenAPI parameter is `Limit`.
+pub fn page_limit(req: &Request) -> Result<usize> {
+    crate::api::page::limit(
+        req.query_string_parameters().first("limit"),
+        crate::api::page::DEFAULT_LIMIT,
+        crate::api::page::MAX_LIMIT,
+    )
+}
+
 /// A path parameter that the route guarantees, parsed by `parse`.
 pub fn path_param<T>(
     req: &Request,

@@ -8,12 +8,14 @@ pub mod dissolve;
 pub mod queue;
 #[cfg(feature = "job-runner")]
 pub mod runner;
+#[cfg(feature = "snapshots")]
+pub mod snapshot;
 pub mod usage;
 
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::model::GroupId;
+use crate::model::{AccountId, GroupId};
 
 /// One piece of long work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +36,16 @@ pub enum Job {
         /// The group.
         group_id: GroupId,
     },
+    /// Build one Pending snapshot's zip.
+    #[serde(rename_all = "camelCase")]
+    BuildSnapshot {
+        /// The group whose admin asked.
+        group_id: GroupId,
+        /// Whose data.
+        account_id: AccountId,
+        /// The snapshot.
+        snapshot_id: uuid::Uuid,
+    },
 }
 
 /// The kinds of job: one queue and one Lambda each.
@@ -43,6 +55,8 @@ pub enum JobKind {
     RecordUsage,
     /// [`Job::DissolveGroup`].
     DissolveGroup,
+    /// [`Job::BuildSnapshot`].
+    BuildSnapshot,
 }
 
 impl Job {
@@ -51,20 +65,23 @@ impl Job {
         match self {
             Self::RecordUsage { .. } => JobKind::RecordUsage,
             Self::DissolveGroup { .. } => JobKind::DissolveGroup,
+            Self::BuildSnapshot { .. } => JobKind::BuildSnapshot,
         }
     }
 
     /// The group it works on (for logs).
     pub fn group_id(&self) -> &GroupId {
         match self {
-            Self::RecordUsage { group_id, .. } | Self::DissolveGroup { group_id } => group_id,
+            Self::RecordUsage { group_id, .. }
+            | Self::DissolveGroup { group_id }
+            | Self::BuildSnapshot { group_id, .. } => group_id,
         }
     }
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 2] = [Self::RecordUsage, Self::DissolveGroup];
+    pub const ALL: [JobKind; 3] = [Self::RecordUsage, Self::DissolveGroup, Self::BuildSnapshot];
 
     /// The environment variable that names the kind's queue URL (the
     /// outbox sender's configuration).
@@ -72,6 +89,7 @@ impl JobKind {
         match self {
             Self::RecordUsage => "USAGE_QUEUE_URL",
             Self::DissolveGroup => "DISSOLVE_QUEUE_URL",
+            Self::BuildSnapshot => "SNAPSHOT_QUEUE_URL",
         }
     }
 
@@ -80,6 +98,7 @@ impl JobKind {
         match self {
             Self::RecordUsage => "record-usage",
             Self::DissolveGroup => "dissolve-group",
+            Self::BuildSnapshot => "build-snapshot",
         }
     }
 }

@@ -22,6 +22,16 @@ pub async fn run(deps: &Deps, job: &Job, budget: Budget) -> Result<()> {
         Job::DissolveGroup { group_id } => Box::pin(dissolve::run(deps, group_id, budget))
             .await
             .map(drop),
+        #[cfg(feature = "snapshots")]
+        Job::BuildSnapshot {
+            account_id,
+            snapshot_id,
+            ..
+        } => Box::pin(super::snapshot::build(deps, account_id, snapshot_id)).await,
+        #[cfg(not(feature = "snapshots"))]
+        Job::BuildSnapshot { .. } => Err(crate::Error::unexpected(
+            "this worker is built without snapshots; the job goes to build-snapshot",
+        )),
     }
 }
 

@@ -326,6 +326,28 @@ impl GroupChanges {
         self == &Self::default()
     }
 
+    /// The settings the edit changes, by their API names (for the audit log).
+    pub fn fields(&self) -> Vec<&'static str> {
+        let named = [
+            ("name", self.name.is_some()),
+            ("addProducts", !self.add_products.is_empty()),
+            ("approval", self.approval.is_some()),
+            ("autoAcceptDomains", self.auto_accept_domains.is_some()),
+            ("sso", self.sso.is_some()),
+            ("memberSummaryEmails", self.member_summary_emails.is_some()),
+            ("adminReportEmails", self.admin_report_emails.is_some()),
+            (
+                "versionHistory30Days",
+                self.version_history_30_days.is_some(),
+            ),
+            ("adminNotifications", self.admin_notifications.is_some()),
+        ];
+        named
+            .into_iter()
+            .filter_map(|(field, changed)| changed.then_some(field))
+            .collect()
+    }
+
     /// Applies the edit in memory: the same rules the repository's update expression encodes.
     pub fn apply_to(&self, group: &mut Group, now: OffsetDateTime) {
         if let Some(name) = &self.name {

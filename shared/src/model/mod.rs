@@ -1,21 +1,27 @@
 //! The group model as plain Rust: values that can only exist when valid.
 
+mod access;
 mod account;
+mod audit;
 mod billing;
-mod bucket;
+pub mod bucket;
 mod caps;
 mod computer;
 mod dissolution;
 mod domain;
 mod email;
+mod files;
 mod group;
 mod ids;
 mod membership;
 mod name;
+mod snapshot;
 pub mod text;
 mod token;
 
+pub use access::acting_for;
 pub use account::{Account, Usage, UsageDelta};
+pub use audit::{AuditAction, AuditEntry, Origin};
 pub use billing::{
     Billing, Estimate, GB, GroupUsage, PaymentMethod, Prices, RenewalDay, TB, estimate,
 };
@@ -27,6 +33,9 @@ pub use computer::{
 pub use dissolution::{Dissolution, DissolutionState, PREVIEW_VALIDITY, confirmation_token};
 pub use domain::EmailDomain;
 pub use email::EmailAddress;
+pub use files::{
+    FilePath, MAX_UPLOAD_BYTES, PendingUpload, StoredFile, parse_folder, parse_selection,
+};
 pub use group::{
     AdminEntry, AdminReportEmails, Approval, EmailCadence, Group, GroupChanges, GroupStatus,
     InviteLinkState, JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS, NewGroup,
@@ -38,4 +47,8 @@ pub use membership::{
     Invitation, InvitationValidity, JoinOutcome, Member, MembershipRequest, Region, join_outcome,
 };
 pub use name::GroupName;
+pub use snapshot::{
+    DEFAULT_RETENTION_DAYS, DeliveryAddress, MAX_SELECTION, Snapshot, SnapshotState, UsbOrder,
+    default_snapshot_name, snapshot_name,
+};
 pub use token::{InviteSecret, InviteToken, TokenHash, TokenKind, TokenRecord, TokenSeal};

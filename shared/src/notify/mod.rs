@@ -110,6 +110,44 @@ pub fn member_joined(
         .to(admins)
 }
 
+/// Tells a group's admins that an administrator was added or removed, and
+/// by whom: admin rights reach members' data in a managed group, so every
+/// change of them is announced to all the admins.
+pub fn admins_changed(
+    admins: Vec<EmailAddress>,
+    group: &GroupName,
+    target: &EmailAddress,
+    by: &EmailAddress,
+    added: bool,
+) -> OutboxEmail {
+    let (subject, verb) = if added {
+        (
+            format!("{target} is now an administrator of {group}"),
+            " made ",
+        )
+    } else {
+        (
+            format!("{target} is no longer an administrator of {group}"),
+            " removed ",
+        )
+    };
+    let para = Para::new()
+        .strong(by.as_str())
+        .text(verb)
+        .strong(target.as_str());
+    let para = if added {
+        para.text(" an administrator of your group ")
+    } else {
+        para.text(" as an administrator of your group ")
+    };
+    Letter::new(subject)
+        .para(para.strong(group.as_str()).text("."))
+        .para(Para::new().text(
+            "If you did not expect this change, review the group's audit log and its administrators.",
+        ))
+        .to(admins)
+}
+
 /// Welcomes a new member and restates what the group's admins can do with
 /// their account.
 pub fn welcome(to: &EmailAddress, group: &GroupName, managed: bool) -> OutboxEmail {

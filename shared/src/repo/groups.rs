@@ -6,22 +6,20 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
 
 use super::accounts::{AccountWrite, GroupRule};
 use super::tx::{Expr, Guard, Refusal, Tx};
-use super::{
-    IdempotentWrite, Item, Repository, Written, from_item, key_map, n, quota, s, sdk_error,
-    service_error,
-};
+use super::{IdempotentWrite, Item, Repository, Written, from_item, n, quota, s, sdk_error};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
-    AccountId, AdminEntry, Billing, DailyCap, EmailAddress, Group, GroupChanges, GroupId,
-    GroupStatus, MAX_ADMINS, administered_by, rfc3339,
+    AccountId, AdminEntry, AuditEntry, Billing, DailyCap, EmailAddress, Group, GroupChanges,
+    GroupId, GroupStatus, MAX_ADMINS, administered_by, rfc3339,
 };
+use crate::outbox::OutboxItem;
 use crate::problem::ProblemKind;
 
 /// The link item behind the GSI that lists an account's groups.
@@ -162,13 +160,15 @@ impl Repository {
         Ok(groups)
     }
 
-    /// Applies an edit if the caller administers the active group, returning
-    /// the new group. One `UpdateItem`.
+    /// Applies an edit if the caller administers the active group, with its
+    /// audit entry, returning the new group. One `TransactWriteItems`, then
+    /// one consistent `GetItem`.
     pub async fn update_group(
         &self,
         gid: &GroupId,
         caller: &AccountId,
         changes: &GroupChanges,
+        entry: &AuditEntry,
         now: OffsetDateTime,
     ) -> Result<Group> {
         let mut sets = vec!["version = version + :one", "updatedAt = :now"]
@@ -226,39 +226,37 @@ impl Repository {
                     .clone(),
             );
         }
-        let result = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(key_map(&keys::group(gid))))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression("attribute_exists(admins.#caller) AND #status = :active")
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) => from_item(out.attributes.unwrap_or_default()),
-            Err(err) => match err.into_service_error() {
-                aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e) => {
-                    explain_group(e.item().cloned(), Some(caller))?;
-                    Err(Error::unexpected("group update condition failed for an active admin"))
-                }
-                other => Err(service_error(other)),
+        let mut tx = Tx::new(self);
+        tx.update(
+            &keys::group(gid),
+            Expr {
+                text: format!("SET {}", sets.join(", ")),
+                names: names.into_iter().collect(),
+                values: values.into_iter().collect(),
             },
-        }
+            Some(Guard::new(
+                Expr::new("attribute_exists(admins.#caller) AND #status = :active"),
+                Refusal::explain(move |old| match explain_group(old, Some(caller)) {
+                    Err(refusal) => refusal,
+                    Ok(_) => Error::unexpected("group update condition failed for an active admin"),
+                }),
+            )),
+        )?;
+        self.add_audit(&mut tx, entry)?;
+        tx.commit().await?;
+        self.get_group(gid).await?.ok_or(Error::NotFound("group"))
     }
 
     /// Makes `target` an admin if the caller administers the active group, the
-    /// target is not one yet and the group has room. One `TransactWriteItems`.
+    /// target is not one yet and the group has room; logged, and the admins
+    /// emailed. One `TransactWriteItems`.
     pub async fn add_admin(
         &self,
         gid: &GroupId,
         caller: &AccountId,
         target: &AccountId,
         target_email: &EmailAddress,
+        logged: (&AuditEntry, &OutboxItem),
         idem: Option<&IdempotentWrite>,
         now: OffsetDateTime,
     ) -> Result<Written> {
@@ -305,17 +303,20 @@ impl Repository {
             &admin_link(gid, target),
             None,
         )?;
+        self.add_audit(&mut tx, logged.0)?;
+        self.add_outbox(&mut tx, std::slice::from_ref(logged.1))?;
         tx.idempotent(idem, now);
         tx.commit().await
     }
 
     /// Removes `target`'s admin rights unless that would leave the group with
-    /// no admin. One `TransactWriteItems`.
+    /// no admin; logged, and the admins emailed. One `TransactWriteItems`.
     pub async fn remove_admin(
         &self,
         gid: &GroupId,
         caller: &AccountId,
         target: &AccountId,
+        logged: (&AuditEntry, &OutboxItem),
         now: OffsetDateTime,
     ) -> Result<()> {
         let mut tx = Tx::new(self);
@@ -347,6 +348,8 @@ impl Repository {
             )),
         )?;
         tx.delete(&keys::admin(gid, target), None)?;
+        self.add_audit(&mut tx, logged.0)?;
+        self.add_outbox(&mut tx, std::slice::from_ref(logged.1))?;
         tx.commit().await.map(drop)
     }
 }

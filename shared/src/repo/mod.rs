@@ -2,12 +2,15 @@
 //! condition expressions and transactions; each public operation documents its
 //! round trips. SDK errors are matched by kind, never by their text.
 
+mod access;
 mod accounts;
+mod audit;
 mod batch;
 mod billing;
 mod buckets;
 mod computers;
 mod dissolution;
+mod files;
 mod groups;
 mod idempotency;
 mod invitations;
@@ -15,8 +18,10 @@ mod invite_link;
 mod members;
 mod outbox;
 mod outbox_items;
+mod pages;
 mod quota;
 mod requests;
+mod snapshots;
 mod synopsis;
 mod tx;
 
@@ -32,7 +37,9 @@ pub use computers::QuietCheckIn;
 pub use idempotency::{IdempotentWrite, Written};
 pub use invitations::{InviteCaps, NewInvitation};
 pub use members::{AccountRef, MembersFrom, NewMembership};
+pub use pages::Position;
 pub use requests::NewRequest;
+pub use snapshots::SnapshotOutcome;
 pub use synopsis::GroupStats;
 
 use crate::error::Error;

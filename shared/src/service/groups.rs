@@ -6,8 +6,11 @@ use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::model::{
-    AccountId, Billing, EmailAddress, Group, GroupChanges, GroupId, NewGroup, administered_by,
+    AccountId, AuditAction, Billing, EmailAddress, Group, GroupChanges, GroupId, NewGroup, Origin,
+    administered_by,
 };
+use crate::notify;
+use crate::outbox::OutboxItem;
 use crate::reply::{IdempotencyRequest, Reply};
 
 /// Creates a group with the caller as its first admin. Only a verified email
@@ -63,10 +66,43 @@ pub async fn update_group(
     caller: &Caller,
     gid: &GroupId,
     changes: &GroupChanges,
+    origin: &Origin,
 ) -> Result<Group> {
+    let action = AuditAction::SettingsChanged {
+        fields: changes.fields().into_iter().map(String::from).collect(),
+    };
+    let entry = super::audit::entry(deps, caller, *gid, None, action, origin);
     deps.repo
-        .update_group(gid, &caller.account_id, changes, deps.clock.now())
+        .update_group(gid, &caller.account_id, changes, &entry, deps.clock.now())
         .await
+}
+
+/// The email to every admin (the target included) that an admin changed;
+/// the admins are read for their addresses only: the write's conditions
+/// decide. One consistent `GetItem`.
+async fn admins_changed_email(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    target: (&AccountId, Option<&EmailAddress>),
+    added: bool,
+    now: time::OffsetDateTime,
+) -> Result<OutboxItem> {
+    let group = administered_by(deps.repo.get_group(gid).await?, &caller.account_id)?;
+    let mut to: Vec<EmailAddress> = group.admins.values().map(|a| a.email.clone()).collect();
+    let target_email = match target.1 {
+        Some(email) => email.clone(),
+        None => group
+            .admins
+            .get(target.0)
+            .map(|a| a.email.clone())
+            .ok_or(Error::NotFound("admin"))?,
+    };
+    if !to.contains(&target_email) {
+        to.push(target_email.clone());
+    }
+    let email = notify::admins_changed(to, &group.name, &target_email, &caller.email, added);
+    Ok(OutboxItem::email(email, now))
 }
 
 /// Makes the account with `email` an admin. The address must belong to an
@@ -76,6 +112,7 @@ pub async fn add_admin(
     caller: &Caller,
     gid: &GroupId,
     email: &EmailAddress,
+    origin: &Origin,
     idem: Option<IdempotencyRequest>,
 ) -> Result<Reply> {
     let target = deps.repo.account_id_by_email(email).await?.ok_or_else(|| {
@@ -91,6 +128,11 @@ pub async fn add_admin(
         added_at: now,
     };
     let reply = Reply::json(201, &view)?;
+    let mail = admins_changed_email(deps, caller, gid, (&target, Some(email)), true, now).await?;
+    let action = AuditAction::AdminAdded {
+        account_id: target.clone(),
+    };
+    let entry = super::audit::entry(deps, caller, *gid, None, action, origin);
     write_once(idem.as_ref(), reply, |record| async move {
         deps.repo
             .add_admin(
@@ -98,6 +140,7 @@ pub async fn add_admin(
                 &caller.account_id,
                 &target,
                 email,
+                (&entry, &mail),
                 record.as_ref(),
                 now,
             )
@@ -112,8 +155,15 @@ pub async fn remove_admin(
     caller: &Caller,
     gid: &GroupId,
     target: &AccountId,
+    origin: &Origin,
 ) -> Result<()> {
+    let now = deps.clock.now();
+    let mail = admins_changed_email(deps, caller, gid, (target, None), false, now).await?;
+    let action = AuditAction::AdminRemoved {
+        account_id: target.clone(),
+    };
+    let entry = super::audit::entry(deps, caller, *gid, None, action, origin);
     deps.repo
-        .remove_admin(gid, &caller.account_id, target, deps.clock.now())
+        .remove_admin(gid, &caller.account_id, target, (&entry, &mail), now)
         .await
 }

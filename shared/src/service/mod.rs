@@ -5,12 +5,17 @@
 
 pub mod accounts;
 mod announcements;
+pub mod audit;
 pub mod billing;
 pub mod dissolution;
+#[cfg(feature = "files")]
+pub mod files;
 pub mod groups;
 mod idempotency;
 pub mod invitations;
 pub mod joining;
+#[cfg(feature = "files")]
+pub mod managed;
 pub mod me;
 pub mod members;
 pub mod requests;

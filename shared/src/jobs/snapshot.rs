@@ -1,0 +1,82 @@
+//! The `build-snapshot` job: the chosen files and folders of a member's
+//! bucket streamed into one zip (stored entries, ZIP64) written to the
+//! snapshots bucket by multipart upload, with memory bounded by a part or
+//! two whatever the size. Safe to run again: a finished snapshot is left
+//! alone, and a build that crashed midway has its multipart upload (noted
+//! on the snapshot) aborted before starting over.
+
+use uuid::Uuid;
+
+use crate::archive::{self, ArchiveError};
+use crate::deps::Deps;
+use crate::error::{Error, Result};
+use crate::model::{AccountId, SnapshotState, bucket};
+use crate::repo::SnapshotOutcome;
+
+/// Size of each uploaded part (S3's minimum is 5 MiB, but for the last).
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// Builds one snapshot, if it is still Pending.
+pub async fn build(deps: &Deps, aid: &AccountId, sid: &Uuid) -> Result<()> {
+    let Some(snapshot) = deps.repo.get_snapshot(aid, sid).await? else {
+        tracing::warn!(snapshot_id = %sid, "snapshot gone before its build; nothing to do");
+        return Ok(());
+    };
+    if snapshot.state != SnapshotState::Pending {
+        return Ok(());
+    }
+    let files = deps.files()?;
+    let (s3, data, out) = (files.s3(), files.data_bucket()?, files.snapshots_bucket()?);
+    let key = snapshot.object_key();
+    if let Some(stale) = deps.repo.snapshot_upload(aid, sid).await? {
+        archive::abort_upload(s3, out, &key, &stale)
+            .await
+            .map_err(Error::unexpected)?;
+        deps.repo.set_snapshot_upload(aid, sid, None).await?;
+    }
+    let root = bucket::prefix(aid, &snapshot.bucket);
+    let entries = archive::expand(s3, data, &root, &snapshot.selection)
+        .await
+        .map_err(Error::unexpected)?;
+    if entries.is_empty() {
+        return finish(
+            deps,
+            aid,
+            sid,
+            SnapshotOutcome::Failed("none of the chosen files exist any more".into()),
+        )
+        .await;
+    }
+    let written = archive::write_zip(s3, data, &entries, out, &key, PART_SIZE, |upload_id| {
+        let upload_id = upload_id.to_owned();
+        async move {
+            deps.repo
+                .set_snapshot_upload(aid, sid, Some(&upload_id))
+                .await
+                .map_err(|e| e.to_string())
+        }
+    })
+    .await;
+    let outcome = match written {
+        Ok(written) => SnapshotOutcome::Ready {
+            size_bytes: written.bytes,
+            file_count: written.files,
+        },
+        Err(ArchiveError::Vanished { key }) => {
+            let path = key.strip_prefix(&root).unwrap_or(&key);
+            SnapshotOutcome::Failed(format!(
+                "'{path}' was deleted while the snapshot was being built"
+            ))
+        }
+        // Anything else may pass: the job is retried (and dead-lettered in the end).
+        Err(other) => return Err(Error::unexpected(other)),
+    };
+    finish(deps, aid, sid, outcome).await
+}
+
+async fn finish(deps: &Deps, aid: &AccountId, sid: &Uuid, outcome: SnapshotOutcome) -> Result<()> {
+    if !deps.repo.finish_snapshot(aid, sid, &outcome).await? {
+        tracing::info!(snapshot_id = %sid, "snapshot already finished by an earlier delivery");
+    }
+    Ok(())
+}
