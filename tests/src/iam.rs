@@ -14,9 +14,10 @@
 //! the recorder sees (`dynamodb:LeadingKeys`, `events:source`); a condition
 //! on any other key is refused rather than guessed.
 //!
-//! Resources are checked for DynamoDB (the table, or an index of it); other
-//! services' resources (an SES identity, a queue) are not recorded, so any
-//! resource of a statement satisfies them.
+//! Resources are checked for DynamoDB (the table, or an index of it) and S3
+//! (a bucket, or objects under a key pattern: `!GetAtt DataBucket.Arn`,
+//! `!Sub ${DataBucket.Arn}/*`); other services' resources (an SES identity,
+//! a queue) are not recorded, so any resource of a statement satisfies them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -68,6 +69,15 @@ pub enum Resource {
     Table,
     /// An index of the table (`!Sub ${Table.Arn}/index/NAME`; NAME may be a pattern).
     Index(String),
+    /// An S3 bucket of the template (its logical id), itself (`objects`
+    /// `None`: `!GetAtt B.Arn`) or its objects whose keys match a pattern
+    /// (`!Sub ${B.Arn}/PATTERN`).
+    Bucket {
+        /// The bucket's logical id.
+        logical: String,
+        /// The key pattern, for objects.
+        objects: Option<String>,
+    },
     /// Anything else, as written (queues, identities, keys).
     Other(String),
 }
@@ -105,7 +115,14 @@ pub enum GrantedBy {
 
 /// The condition keys the recorder sees, and the actions it sees them for.
 /// A condition on another key cannot be checked, so it is refused.
-const CHECKED_CONDITION_KEYS: [&str; 2] = [LEADING_KEYS, "events:source"];
+const CHECKED_CONDITION_KEYS: [&str; 3] = [LEADING_KEYS, "events:source", "s3:prefix"];
+
+/// The template's bucket (logical id) behind each stand-in bucket.
+const BUCKETS: [(&str, &str); 3] = [
+    (standins::DATA_BUCKET, "DataBucket"),
+    (standins::SNAPSHOTS_BUCKET, "SnapshotsBucket"),
+    ("groups-reports", "ReportsBucket"),
+];
 
 /// One disagreement between a policy and the calls.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -297,7 +314,10 @@ impl Template {
                 let resource = match (&access.index, access.action.starts_with("dynamodb:")) {
                     (Some(index), _) => format!("index {index}"),
                     (None, true) => "table".to_owned(),
-                    (None, false) => "its resource".to_owned(),
+                    (None, false) => match &access.resource {
+                        Some(resource) => s3_resource_label(resource),
+                        None => "its resource".to_owned(),
+                    },
                 };
                 missing
                     .entry((access.function.to_string(), access.action.clone(), resource))
@@ -381,9 +401,14 @@ impl Template {
                         ));
                     }
                 }
-                // A DynamoDB resource nothing reached (e.g. the table granted
-                // where only an index is queried).
-                if statement.actions.iter().all(|a| a.starts_with("dynamodb:")) {
+                // A DynamoDB or S3 resource nothing reached (e.g. the table
+                // granted where only an index is queried, a bucket's objects
+                // where only the bucket is listed).
+                if statement
+                    .actions
+                    .iter()
+                    .all(|a| a.starts_with("dynamodb:") || a.starts_with("s3:"))
+                {
                     for resource in &statement.resources {
                         let reached = allowed.iter().any(|a| resource.covers(a));
                         if !reached && !allowed.is_empty() {
@@ -455,6 +480,14 @@ impl fmt::Display for Resource {
             Self::Any => f.write_str("*"),
             Self::Table => f.write_str("the table"),
             Self::Index(name) => write!(f, "index {name}"),
+            Self::Bucket {
+                logical,
+                objects: None,
+            } => write!(f, "bucket {logical}"),
+            Self::Bucket {
+                logical,
+                objects: Some(pattern),
+            } => write!(f, "objects {logical}/{pattern}"),
             Self::Other(text) => f.write_str(text),
         }
     }
@@ -471,9 +504,26 @@ impl Statement {
 }
 
 impl Resource {
-    /// Whether a call's resource is this one. Only DynamoDB resources are
-    /// recorded; for other services any resource of the statement does.
+    /// Whether a call's resource is this one. Only DynamoDB and S3
+    /// resources are recorded; for other services any resource does.
     fn covers(&self, access: &Access) -> bool {
+        if access.action.starts_with("s3:") {
+            let Some((bucket, key)) = access.resource.as_deref().map(split_object) else {
+                return matches!(self, Self::Any);
+            };
+            return match self {
+                Self::Any => true,
+                Self::Bucket { logical, objects } => {
+                    Some(logical.as_str()) == bucket_logical(bucket)
+                        && match (objects, key) {
+                            (None, None) => true,
+                            (Some(pattern), Some(key)) => like(pattern, key),
+                            _ => false,
+                        }
+                }
+                _ => false,
+            };
+        }
         if !access.action.starts_with("dynamodb:") {
             return true;
         }
@@ -532,6 +582,30 @@ impl Condition {
         } else {
             given.is_some_and(|vs| vs.iter().any(matched))
         }
+    }
+}
+
+/// A recorded S3 resource as bucket and key (`None` for the bucket itself).
+fn split_object(resource: &str) -> (&str, Option<&str>) {
+    match resource.split_once('/') {
+        Some((bucket, key)) => (bucket, Some(key)),
+        None => (resource, None),
+    }
+}
+
+/// The template's logical id of a stand-in bucket.
+fn bucket_logical(bucket: &str) -> Option<&'static str> {
+    BUCKETS
+        .iter()
+        .find(|(name, _)| *name == bucket)
+        .map(|(_, logical)| *logical)
+}
+
+/// An S3 resource for a finding: the template's bucket and the key.
+fn s3_resource_label(resource: &str) -> String {
+    match split_object(resource) {
+        (bucket, None) => format!("bucket {}", bucket_logical(bucket).unwrap_or(bucket)),
+        (bucket, Some(key)) => format!("object {}/{key}", bucket_logical(bucket).unwrap_or(bucket)),
     }
 }
 
@@ -684,10 +758,34 @@ impl Reader<'_> {
 
     fn resource(&self, r: &Value) -> Resource {
         let table_arn = format!("{}.Arn", self.table);
+        let bucket = |id: &str| -> bool {
+            self.resources
+                .get(id)
+                .and_then(|b| b.get("Type"))
+                .and_then(Value::as_str)
+                == Some("AWS::S3::Bucket")
+        };
         match r {
             Value::String(s) if s == "*" => Resource::Any,
             Value::Tagged(t) if t.tag == "GetAtt" && t.value.as_str() == Some(&table_arn) => {
                 Resource::Table
+            }
+            Value::Tagged(t)
+                if t.tag == "GetAtt"
+                    && t.value
+                        .as_str()
+                        .and_then(|v| v.strip_suffix(".Arn"))
+                        .is_some_and(bucket) =>
+            {
+                Resource::Bucket {
+                    logical: t
+                        .value
+                        .as_str()
+                        .and_then(|v| v.strip_suffix(".Arn"))
+                        .unwrap_or_default()
+                        .to_owned(),
+                    objects: None,
+                }
             }
             Value::Tagged(t) if t.tag == "Sub" => {
                 // `!Sub TEXT` or `!Sub [TEXT, {variables}]`.
@@ -696,8 +794,18 @@ impl Reader<'_> {
                     text => text.as_str(),
                 }
                 .unwrap_or_default();
-                match text.strip_prefix(&format!("${{{table_arn}}}/index/")) {
-                    Some(index) => Resource::Index(index.to_owned()),
+                if let Some(index) = text.strip_prefix(&format!("${{{table_arn}}}/index/")) {
+                    return Resource::Index(index.to_owned());
+                }
+                let object = text
+                    .strip_prefix("${")
+                    .and_then(|rest| rest.split_once(".Arn}/"))
+                    .filter(|(id, _)| bucket(id));
+                match object {
+                    Some((id, pattern)) => Resource::Bucket {
+                        logical: id.to_owned(),
+                        objects: Some(pattern.to_owned()),
+                    },
                     None => Resource::Other(text.to_owned()),
                 }
             }
@@ -938,6 +1046,7 @@ Resources:
             );
         }
         Access {
+            resource: None,
             function: Arc::from(function),
             action: action.to_owned(),
             index: index.map(str::to_owned),

@@ -114,9 +114,15 @@ async fn spawn_on_client(
     }
     let client = aws_sdk_dynamodb::Client::from_conf(config.build());
     let repo = Repository::new(client, standins.names.table.clone());
+    let s3 = aws_sdk_s3::Client::from_conf(standins.s3_config().interceptor(calls.clone()).build());
     let deps = Arc::new(
         Deps::new(repo, Arc::new(clock.clone()), settings)
-            .with_invite_secret(shared::model::InviteSecret::random()),
+            .with_invite_secret(shared::model::InviteSecret::random())
+            .with_files(shared::storage::FileStore::new(
+                s3,
+                Some(standins::DATA_BUCKET.into()),
+                Some(standins::SNAPSHOTS_BUCKET.into()),
+            )),
     );
     let key = TokenKey::random();
     let app = local::app(deps.clone(), key.clone()).expect("gateway routes build");
@@ -325,6 +331,48 @@ impl TestApp {
             assert_eq!(joined.status, 201, "{email} joins: {joined:?}");
         }
         (gid, alice)
+    }
+
+    /// Uploads `bytes` as `path` of the caller's `bucket` the way a client
+    /// does: a presigned URL from the API, the bytes PUT to S3 with its
+    /// signed headers, then the confirmation. Returns the confirmation.
+    pub async fn upload(&self, token: &str, bucket: &str, path: &str, bytes: &[u8]) -> Reply {
+        let upload = self
+            .post(
+                &format!("/me/buckets/{bucket}/uploads"),
+                token,
+                serde_json::json!({"path": path, "size": bytes.len()}),
+            )
+            .await;
+        assert_eq!(upload.status, 201, "upload URL for {path}: {upload:?}");
+        let put = self
+            .put_presigned(&upload.body["upload"], bytes.to_vec())
+            .await;
+        assert!(put.is_success(), "PUT {path} to S3: {put}");
+        let id = upload.body["uploadId"].as_str().expect("upload id");
+        self.post(
+            &format!("/me/buckets/{bucket}/uploads/{id}/complete"),
+            token,
+            serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// Makes a presigned request (`{method, url, headers}` as the API gives
+    /// it) with `body`; returns S3's status.
+    pub async fn put_presigned(&self, signed: &Value, body: Vec<u8>) -> reqwest::StatusCode {
+        let method = signed["method"].as_str().expect("method");
+        let mut req = self.http.request(
+            reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+            signed["url"].as_str().expect("url"),
+        );
+        for (k, v) in signed["headers"].as_object().expect("headers") {
+            // The body sets its own length (the signed one, if it is right).
+            if !k.eq_ignore_ascii_case("content-length") {
+                req = req.header(k.as_str(), v.as_str().expect("header value"));
+            }
+        }
+        req.body(body).send().await.expect("S3 answers").status()
     }
 
     /// Every item of the table (test only: a scan).

@@ -59,6 +59,13 @@ const DISSOLUTION_TOKEN: &str = "dQw4w9WgXcQ-Initech-confirm-7Hk2pLm9Rt";
 const COMPUTER: &str = "alice-macbook-7f3c";
 const BUCKET: &str = "alice-photos";
 const INVITEE: &str = "peter@contoso.com";
+/// Erin's bucket in the managed-access fixtures, and its one file.
+const ERIN_BUCKET: &str = "erin-files";
+const ERIN_FILE: &str = "reports/q3.pdf";
+/// The upload `complete-upload` confirms, and the snapshot the snapshot
+/// fixtures name (both written directly: their ids are random otherwise).
+const UPLOAD: &str = "0190a0b8-7c6e-7a51-9b1e-0a1b2c3d4e5f";
+const SNAPSHOT: &str = "0190a0b8-7c6e-7a51-9b1e-5a4b3c2d1e0f";
 
 fn fixture_path(function: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -160,6 +167,20 @@ async fn invoke(app: &TestApp, function: &str, request: Request) -> Response<Bod
         "rotate-invite-link" => Box::pin(rotate_invite_link::handler(deps, request)).await,
         "set-payment-method" => Box::pin(set_payment_method::handler(deps, request)).await,
         "update-group" => Box::pin(update_group::handler(deps, request)).await,
+        "create-upload" => Box::pin(create_upload::handler(deps, request)).await,
+        "complete-upload" => Box::pin(complete_upload::handler(deps, request)).await,
+        "list-my-files" => Box::pin(list_my_files::handler(deps, request)).await,
+        "delete-my-file" => Box::pin(delete_my_file::handler(deps, request)).await,
+        "list-my-snapshots" => Box::pin(list_my_snapshots::handler(deps, request)).await,
+        "get-my-audit" => Box::pin(get_my_audit::handler(deps, request)).await,
+        "get-group-audit" => Box::pin(get_group_audit::handler(deps, request)).await,
+        "list-member-buckets" => Box::pin(list_member_buckets::handler(deps, request)).await,
+        "list-member-files" => Box::pin(list_member_files::handler(deps, request)).await,
+        "create-snapshot" => Box::pin(create_snapshot::handler(deps, request)).await,
+        "list-member-snapshots" => Box::pin(list_member_snapshots::handler(deps, request)).await,
+        "get-member-snapshot" => Box::pin(get_member_snapshot::handler(deps, request)).await,
+        "download-snapshot" => Box::pin(download_snapshot::handler(deps, request)).await,
+        "order-usb-drive" => Box::pin(order_usb_drive::handler(deps, request)).await,
         other => panic!("no handler is wired for {other}: add it to `invoke` in fixtures.rs"),
     }
 }
@@ -187,10 +208,15 @@ fn group_id() -> shared::model::GroupId {
 /// The fixtures' group, created for alice under its fixed id (no handler
 /// creates a group with an id it is given). Restricted: joiners ask.
 async fn group(app: &TestApp) {
+    group_managed(app, false).await;
+}
+
+/// [`group`], managed or not.
+async fn group_managed(app: &TestApp, managed: bool) {
     let alice = caller(ALICE);
     let now = time::OffsetDateTime::now_utc();
     let new: shared::model::NewGroup = shared::api::CreateGroupRequest::deserialize(json!({
-        "name": "Initech", "products": ["computerBackup", "b2"], "managed": false,
+        "name": "Initech", "products": ["computerBackup", "b2"], "managed": managed,
     }))
     .expect("request")
     .try_into()
@@ -274,6 +300,11 @@ async fn alice_joins(app: &TestApp) {
 /// `person` asks to join through a fresh invite link (the group is
 /// restricted, so a request is filed).
 async fn request_to_join(app: &TestApp, person: Person) {
+    ask_to_join(app, person, false).await;
+}
+
+/// [`request_to_join`], accepting managed access or not.
+async fn ask_to_join(app: &TestApp, person: Person, managed: bool) {
     let link = seed(
         app,
         "rotate-invite-link",
@@ -297,7 +328,7 @@ async fn request_to_join(app: &TestApp, person: Person) {
             "/invitations/{token}/join",
             &[("token", &token)],
             Some(person),
-            Some(json!({"acceptManagedAccess": false, "acceptVersionHistory": false, "region": "us-west"})),
+            Some(json!({"acceptManagedAccess": managed, "acceptVersionHistory": false, "region": "us-west"})),
         ),
         202,
         "a membership request",
@@ -307,7 +338,12 @@ async fn request_to_join(app: &TestApp, person: Person) {
 
 /// `person` is a member: asked, and alice approved.
 async fn member(app: &TestApp, person: Person) {
-    request_to_join(app, person).await;
+    joined(app, person, false).await;
+}
+
+/// [`member`], having accepted managed access or not.
+async fn joined(app: &TestApp, person: Person, managed: bool) {
+    ask_to_join(app, person, managed).await;
     seed(
         app,
         "approve-request",
@@ -411,6 +447,136 @@ async fn previewed_dissolution(app: &TestApp) {
         .send()
         .await
         .expect("the preview holds a token hash");
+}
+
+/// The managed-access cast: the group managed, erin a member who accepted
+/// managed access, with her bucket and (if `file`) its one file.
+async fn erin_managed(app: &TestApp, file: bool) {
+    group_managed(app, true).await;
+    joined(app, ERIN, true).await;
+    seed(
+        app,
+        "create-bucket",
+        event(
+            "POST",
+            "/me/buckets",
+            &[],
+            Some(ERIN),
+            Some(json!({"name": ERIN_BUCKET})),
+        ),
+        201,
+        "erin's bucket",
+    )
+    .await;
+    if file {
+        let upload = seed(
+            app,
+            "create-upload",
+            event(
+                "POST",
+                "/me/buckets/{name}/uploads",
+                &[("name", ERIN_BUCKET)],
+                Some(ERIN),
+                Some(json!({"path": ERIN_FILE, "size": 5})),
+            ),
+            201,
+            "an upload URL",
+        )
+        .await;
+        let put = app
+            .put_presigned(&upload["upload"], b"Q3 ok".to_vec())
+            .await;
+        assert!(put.is_success(), "the PUT to S3: {put}");
+        let id = upload["uploadId"].as_str().expect("upload id");
+        seed(
+            app,
+            "complete-upload",
+            event(
+                "POST",
+                "/me/buckets/{name}/uploads/{uploadId}/complete",
+                &[("name", ERIN_BUCKET), ("uploadId", id)],
+                Some(ERIN),
+                None,
+            ),
+            200,
+            "erin's file",
+        )
+        .await;
+    }
+}
+
+/// The upload `complete-upload` names, with its bytes already in S3.
+async fn fixture_upload(app: &TestApp) {
+    let erin = caller(ERIN);
+    let now = time::OffsetDateTime::now_utc();
+    let upload = shared::model::PendingUpload {
+        id: UPLOAD.parse().expect("uuid"),
+        account_id: erin.account_id.clone(),
+        bucket: shared::model::BucketName::parse("name", ERIN_BUCKET).expect("name"),
+        path: shared::model::FilePath::parse("path", ERIN_FILE).expect("path"),
+        size: 5,
+        url_expires_at: now + time::Duration::minutes(15),
+    };
+    app.repo()
+        .create_upload(&upload, None, now)
+        .await
+        .expect("the fixtures' upload");
+    app.standins
+        .s3()
+        .put_object()
+        .bucket(standins::DATA_BUCKET)
+        .key(format!("{}/{ERIN_BUCKET}/{ERIN_FILE}", ERIN.sub))
+        .body(b"Q3 ok".to_vec().into())
+        .send()
+        .await
+        .expect("the uploaded bytes");
+}
+
+/// The snapshot the fixtures name, of erin's reports, built (Ready).
+async fn fixture_snapshot(app: &TestApp) {
+    let alice = caller(ALICE);
+    let now = time::OffsetDateTime::now_utc();
+    let erin = caller(ERIN).account_id;
+    let snapshot = shared::model::Snapshot {
+        id: SNAPSHOT.parse().expect("uuid"),
+        account_id: erin.clone(),
+        group_id: group_id(),
+        bucket: shared::model::BucketName::parse("bucket", ERIN_BUCKET).expect("name"),
+        name: "Erin's reports".into(),
+        selection: vec!["reports/".into()],
+        requested_by: alice.account_id.clone(),
+        created_at: now,
+        expires_on: now + time::Duration::days(7),
+        state: shared::model::SnapshotState::Pending,
+        size_bytes: None,
+        file_count: None,
+        failure: None,
+    };
+    let entry = shared::model::AuditEntry::new(
+        group_id(),
+        (&alice.account_id, &alice.email),
+        Some(&erin),
+        shared::model::AuditAction::SnapshotRequested {
+            snapshot_id: snapshot.id,
+            bucket: snapshot.bucket.clone(),
+            name: snapshot.name.clone(),
+        },
+        &shared::model::Origin::new(Some("203.0.113.7"), Some("fixtures")),
+        now,
+    );
+    let job = shared::outbox::OutboxItem::job(
+        shared::jobs::Job::BuildSnapshot {
+            group_id: group_id(),
+            account_id: erin,
+            snapshot_id: snapshot.id,
+        },
+        now,
+    );
+    app.repo()
+        .create_snapshot(&snapshot, &entry, &job, None, now)
+        .await
+        .expect("the fixtures' snapshot");
+    app.run_jobs().await;
 }
 
 /// What a fixture's reply must be: its status, a check of its body (Err
@@ -847,6 +1013,149 @@ async fn arrange(app: &TestApp, function: &str) -> Expect {
                 )),
                 ..expect(202, |b| ok(b["status"] == "dissolving", "dissolving"))
             }
+        }
+        "create-upload" => {
+            erin_managed(app, false).await;
+            expect(201, |b| {
+                ok(
+                    b["path"] == ERIN_FILE
+                        && b["upload"]["method"] == "PUT"
+                        && b["uploadId"].is_string(),
+                    "a presigned PUT for erin's file",
+                )
+            })
+        }
+        "complete-upload" => {
+            erin_managed(app, false).await;
+            fixture_upload(app).await;
+            expect(200, |b| {
+                ok(
+                    b["path"] == ERIN_FILE && b["size"] == 5,
+                    "erin's file, counted",
+                )
+            })
+        }
+        "list-my-files" => {
+            erin_managed(app, true).await;
+            expect(200, |b| {
+                ok(
+                    b["prefix"] == "reports/" && b["files"][0]["path"] == ERIN_FILE,
+                    "erin's reports folder",
+                )
+            })
+        }
+        "delete-my-file" => {
+            erin_managed(app, true).await;
+            no_content_then(
+                "list-my-files",
+                event(
+                    "GET",
+                    "/me/buckets/{name}/files",
+                    &[("name", ERIN_BUCKET)],
+                    Some(ERIN),
+                    None,
+                ),
+                |b| {
+                    ok(
+                        b["files"] == json!([]) && b["folders"] == json!([]),
+                        "an empty bucket",
+                    )
+                },
+            )
+        }
+        "list-my-snapshots" => {
+            erin_managed(app, true).await;
+            fixture_snapshot(app).await;
+            expect(200, |b| {
+                ok(
+                    b["items"][0]["id"] == SNAPSHOT,
+                    "the snapshot of erin's data",
+                )
+            })
+        }
+        "get-my-audit" => {
+            erin_managed(app, true).await;
+            fixture_snapshot(app).await;
+            expect(200, |b| {
+                ok(
+                    b["entries"][0]["action"]["kind"] == "snapshotRequested"
+                        && b["entries"][0]["actor"] == ALICE.sub,
+                    "alice's snapshot of erin's data",
+                )
+            })
+        }
+        "get-group-audit" => {
+            erin_managed(app, true).await;
+            fixture_snapshot(app).await;
+            expect(200, |b| {
+                ok(
+                    b["entries"][0]["action"]["kind"] == "snapshotRequested"
+                        && b["entries"][0]["subject"] == ERIN.sub,
+                    "the snapshot, logged",
+                )
+            })
+        }
+        "list-member-buckets" => {
+            erin_managed(app, true).await;
+            expect(200, |b| {
+                ok(
+                    b["buckets"][0]["name"] == ERIN_BUCKET && b["buckets"][0]["fileCount"] == 1,
+                    "erin's bucket with its file",
+                )
+            })
+        }
+        "list-member-files" => {
+            erin_managed(app, true).await;
+            expect(200, |b| {
+                ok(
+                    b["files"][0]["path"] == ERIN_FILE && b["files"][0]["size"] == 5,
+                    "erin's file",
+                )
+            })
+        }
+        "create-snapshot" => {
+            erin_managed(app, true).await;
+            expect(202, |b| {
+                ok(
+                    b["state"] == "pending" && b["name"] == "Erin's reports",
+                    "a pending snapshot",
+                )
+            })
+        }
+        "list-member-snapshots" => {
+            erin_managed(app, true).await;
+            fixture_snapshot(app).await;
+            expect(200, |b| ok(b["items"][0]["id"] == SNAPSHOT, "the snapshot"))
+        }
+        "get-member-snapshot" => {
+            erin_managed(app, true).await;
+            fixture_snapshot(app).await;
+            expect(200, |b| {
+                ok(
+                    b["state"] == "ready" && b["fileCount"] == 1,
+                    "the snapshot, ready",
+                )
+            })
+        }
+        "download-snapshot" => {
+            erin_managed(app, true).await;
+            fixture_snapshot(app).await;
+            expect(200, |b| {
+                ok(
+                    b["method"] == "GET" && b["url"].is_string(),
+                    "a download URL",
+                )
+            })
+        }
+        "order-usb-drive" => {
+            erin_managed(app, true).await;
+            fixture_snapshot(app).await;
+            expect(201, |b| {
+                ok(
+                    b["snapshotId"] == SNAPSHOT && b["address"]["country"] == "US",
+                    "the order",
+                )
+            })
         }
         other => panic!(
             "no case for {other} in tests/tests/fixtures.rs: say what its fixture needs and answers"

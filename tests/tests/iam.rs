@@ -160,6 +160,9 @@ impl Delivery {
                     JobKind::DissolveGroup => {
                         as_function(worker, dissolve_group::handler(&app.deps, invocation)).await
                     }
+                    JobKind::BuildSnapshot => {
+                        as_function(worker, build_snapshot::handler(&app.deps, invocation)).await
+                    }
                 };
                 assert!(
                     response.batch_item_failures.is_empty(),
@@ -660,6 +663,160 @@ async fn every_function_runs(app: &TestApp) -> BTreeSet<Access> {
         app.delete("/me/buckets/alice-photos", &alice).await,
         204,
         "delete bucket",
+    );
+
+    // Managed access: frank's files in alice's second (managed) group.
+    let (mg, _) = app
+        .group_with_members(true, &["frank@initech.com".to_owned()])
+        .await;
+    let frank = app.token("frank@initech.com");
+    let frank_id = local::auth::local_subject("frank@initech.com");
+    expect(
+        app.post("/me/buckets", &frank, json!({"name": "frank-files"}))
+            .await,
+        201,
+        "frank's bucket",
+    );
+    for path in ["docs/a.txt", "docs/b.txt"] {
+        expect(
+            app.upload(&frank, "frank-files", path, b"bytes").await,
+            200,
+            "upload and confirm",
+        );
+    }
+    let uploads = "/me/buckets/frank-files/uploads";
+    let early = json!({"path": "docs/c.txt", "size": 3});
+    let handed = expect(
+        app.call("POST", uploads, Some(&frank), Some(&early), &with_key("up"))
+            .await,
+        201,
+        "upload URL",
+    );
+    expect(
+        app.call("POST", uploads, Some(&frank), Some(&early), &with_key("up"))
+            .await,
+        201,
+        "upload URL, replayed",
+    );
+    let early_id = handed.body["uploadId"].as_str().expect("id");
+    expect(
+        app.call(
+            "POST",
+            &format!("{uploads}/{early_id}/complete"),
+            Some(&frank),
+            Some(&json!({})),
+            &with_key("complete"),
+        )
+        .await,
+        409,
+        "confirm before the bytes (a refusal with a key looks for a first reply)",
+    );
+    expect(
+        app.get("/me/buckets/frank-files/files?prefix=docs/", &frank)
+            .await,
+        200,
+        "my files",
+    );
+    let doc = "/me/buckets/frank-files/files?path=docs/b.txt";
+    expect(app.delete(doc, &frank).await, 204, "delete my file");
+    expect(app.delete(doc, &frank).await, 404, "delete it again");
+    let acting = format!("/groups/{mg}/members/{frank_id}");
+    expect(
+        app.get(&format!("{acting}/buckets"), &alice).await,
+        200,
+        "member buckets",
+    );
+    expect(
+        app.get(&format!("{acting}/buckets/frank-files/files"), &alice)
+            .await,
+        200,
+        "member files",
+    );
+    expect(
+        app.get(&format!("{acting}/buckets"), &frank).await,
+        404,
+        "member buckets, as the member",
+    );
+    let snapshot = json!({"bucket": "frank-files", "paths": ["docs/"]});
+    let asked = expect(
+        app.call(
+            "POST",
+            &format!("{acting}/snapshots"),
+            Some(&alice),
+            Some(&snapshot),
+            &with_key("snap"),
+        )
+        .await,
+        202,
+        "ask for a snapshot",
+    );
+    expect(
+        app.call(
+            "POST",
+            &format!("{acting}/snapshots"),
+            Some(&alice),
+            Some(&snapshot),
+            &with_key("snap"),
+        )
+        .await,
+        202,
+        "ask for a snapshot, replayed",
+    );
+    let sid = asked.body["id"].as_str().expect("id").to_owned();
+    // A build that crashed midway left its multipart upload: the job aborts it.
+    let account = shared::model::AccountId::parse("aid", &frank_id).expect("id");
+    let snapshot_id: uuid::Uuid = sid.parse().expect("uuid");
+    let stranded = app
+        .standins
+        .s3()
+        .create_multipart_upload()
+        .bucket(standins::SNAPSHOTS_BUCKET)
+        .key(format!("{frank_id}/{sid}.zip"))
+        .send()
+        .await
+        .expect("a stranded upload");
+    app.repo()
+        .set_snapshot_upload(&account, &snapshot_id, stranded.upload_id())
+        .await
+        .expect("noted");
+    delivery.deliver_and_work(app, 600, usize::MAX).await;
+    let snapshots = format!("{acting}/snapshots");
+    expect(app.get(&snapshots, &alice).await, 200, "member snapshots");
+    let built = expect(
+        app.get(&format!("{snapshots}/{sid}"), &alice).await,
+        200,
+        "one snapshot",
+    );
+    assert_eq!(built.body["state"], "ready", "{built:?}");
+    expect(
+        app.post(&format!("{snapshots}/{sid}/download"), &alice, json!({}))
+            .await,
+        200,
+        "download a snapshot",
+    );
+    let order = json!({"address": {"recipient": "Alice", "lines": ["1 Initech Way"], "city": "Austin",
+                                   "postalCode": "78701", "country": "US"},
+                       "paymentReference": "pi_1"});
+    for what in ["order a USB drive", "order a USB drive, replayed"] {
+        expect(
+            app.call(
+                "POST",
+                &format!("{snapshots}/{sid}/usb-orders"),
+                Some(&alice),
+                Some(&order),
+                &with_key("usb"),
+            )
+            .await,
+            201,
+            what,
+        );
+    }
+    expect(app.get("/me/snapshots", &frank).await, 200, "my snapshots");
+    expect(app.get("/me/audit", &frank).await, 200, "my audit");
+    expect(
+        app.get(&format!("/groups/{mg}/audit"), &alice).await,
+        200,
+        "group audit",
     );
 
     // Billing, the usage schedule and its jobs.

@@ -81,6 +81,20 @@ handlers! {
     "set-payment-method" => set_payment_method,
     "preview-dissolution" => preview_dissolution,
     "confirm-dissolution" => confirm_dissolution,
+    "create-upload" => create_upload,
+    "complete-upload" => complete_upload,
+    "list-my-files" => list_my_files,
+    "delete-my-file" => delete_my_file,
+    "list-my-snapshots" => list_my_snapshots,
+    "get-my-audit" => get_my_audit,
+    "get-group-audit" => get_group_audit,
+    "list-member-buckets" => list_member_buckets,
+    "list-member-files" => list_member_files,
+    "create-snapshot" => create_snapshot,
+    "list-member-snapshots" => list_member_snapshots,
+    "get-member-snapshot" => get_member_snapshot,
+    "download-snapshot" => download_snapshot,
+    "order-usb-drive" => order_usb_drive,
 }
 
 /// Largest request body the gateway passes on: API Gateway HTTP API's

@@ -15,6 +15,7 @@ use local::TokenKey;
 use shared::Deps;
 use shared::clock::SystemClock;
 use shared::repo::Repository;
+use shared::storage::FileStore;
 use standins::{Names, StandIns, Storage};
 
 #[derive(Parser)]
@@ -97,7 +98,11 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
         tracing::info!("using the AWS endpoint from the environment");
         let secret = local_invite_secret(data_dir)?;
         (
-            Arc::new(Deps::from_env().await?.with_invite_secret(secret)),
+            Arc::new(
+                Deps::from_env_with_files()
+                    .await?
+                    .with_invite_secret(secret),
+            ),
             None,
         )
     } else {
@@ -118,7 +123,12 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
                 Arc::new(SystemClock),
                 shared::deps::Settings::from_env()?,
             )
-            .with_invite_secret(local_invite_secret(data_dir)?),
+            .with_invite_secret(local_invite_secret(data_dir)?)
+            .with_files(FileStore::new(
+                standins.s3(),
+                Some(standins::DATA_BUCKET.into()),
+                Some(standins::SNAPSHOTS_BUCKET.into()),
+            )),
         );
         let delivery = outbox_delivery(&standins, deps.clone(), data_dir).await?;
         (deps, Some((standins, delivery)))

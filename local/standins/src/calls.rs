@@ -56,8 +56,12 @@ pub struct Access {
     /// services: always `None` (their resources are not recorded).
     pub index: Option<String>,
     /// The condition keys IAM evaluates with their values: the partition
-    /// keys touched ([`LEADING_KEYS`]) or an event's `events:source`.
+    /// keys touched ([`LEADING_KEYS`]), an event's `events:source`, a
+    /// listing's `s3:prefix`.
     pub context: BTreeMap<String, BTreeSet<String>>,
+    /// S3: the bucket (`bucket`) or object (`bucket/key`) acted on, as the
+    /// stand-in names it; `None` for other services.
+    pub resource: Option<String>,
     /// The SDK operation that needed it.
     pub operation: String,
 }
@@ -90,7 +94,14 @@ impl CallRecorder {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn record(&self, function: &Arc<str>, service: &str, operation: &str, body: Option<&[u8]>) {
+    fn record(
+        &self,
+        function: &Arc<str>,
+        service: &str,
+        operation: &str,
+        body: Option<&[u8]>,
+        uri: &str,
+    ) {
         let body: Value = body
             .and_then(|b| serde_json::from_slice(b).ok())
             .unwrap_or(Value::Null);
@@ -98,10 +109,9 @@ impl CallRecorder {
             "DynamoDB" => self.dynamodb(operation, &body),
             "SESv2" => ses(operation, &body),
             "EventBridge" => eventbridge(operation, &body),
+            "S3" => s3(operation, uri),
             // IAM names the action after the operation (SQS `SendMessage`
-            // is `sqs:SendMessage`). Not S3, whose actions are named
-            // otherwise (`ListObjectsV2` is `s3:ListBucket`): teach this
-            // function S3's names before recording an S3 client.
+            // is `sqs:SendMessage`).
             other => vec![Need::new(
                 format!("{}:{operation}", other.to_ascii_lowercase()),
                 None,
@@ -114,6 +124,7 @@ impl CallRecorder {
                 action: need.action,
                 index: need.index,
                 context: need.context,
+                resource: need.resource,
                 operation: operation.to_owned(),
             });
         }
@@ -206,6 +217,7 @@ struct Need {
     action: String,
     index: Option<String>,
     context: BTreeMap<String, BTreeSet<String>>,
+    resource: Option<String>,
 }
 
 impl Need {
@@ -214,6 +226,7 @@ impl Need {
             action,
             index,
             context: BTreeMap::new(),
+            resource: None,
         }
     }
 
@@ -278,6 +291,58 @@ fn ses(operation: &str, body: &Value) -> Vec<Need> {
     vec![Need::new(action, None)]
 }
 
+/// S3's actions, named otherwise than its operations (a multipart upload is
+/// `s3:PutObject` throughout, a listing `s3:ListBucket`), on the bucket or
+/// object of a path-style URI (`/bucket/key?query`), listings with their
+/// `s3:prefix`. Presigned requests are recorded too: the SDK runs the same
+/// interceptors up to transmission, so a URL a function signs needs the
+/// role to allow what it lets its holder do.
+fn s3(operation: &str, uri: &str) -> Vec<Need> {
+    let uri: http::Uri = uri.parse().unwrap_or_default();
+    let decoded = |raw: &str| {
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let path = uri.path();
+    let query = uri.query().unwrap_or_default();
+    let path = path.trim_start_matches('/');
+    let (bucket, key) = match path.split_once('/') {
+        Some((bucket, key)) if !key.is_empty() => (bucket, Some(decoded(key))),
+        Some((bucket, _)) => (bucket, None),
+        None => (path, None),
+    };
+    let object = |action: &str| {
+        let mut need = Need::new(format!("s3:{action}"), None);
+        need.resource = Some(match &key {
+            Some(key) => format!("{bucket}/{key}"),
+            None => bucket.to_owned(),
+        });
+        vec![need]
+    };
+    match operation {
+        "GetObject" | "HeadObject" => object("GetObject"),
+        "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
+            object("PutObject")
+        }
+        "ListObjectsV2" | "ListObjects" => {
+            let prefix = form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "prefix")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            let mut need = Need::new("s3:ListBucket".to_owned(), None).with("s3:prefix", [prefix]);
+            need.resource = Some(bucket.to_owned());
+            vec![need]
+        }
+        "ListMultipartUploads" => {
+            let mut need = Need::new("s3:ListBucketMultipartUploads".to_owned(), None);
+            need.resource = Some(bucket.to_owned());
+            vec![need]
+        }
+        other => object(other),
+    }
+}
+
 /// EventBridge `PutEvents`, with the `events:source` of its entries.
 fn eventbridge(operation: &str, body: &Value) -> Vec<Need> {
     let sources = items(body, "Entries")
@@ -307,6 +372,7 @@ impl Intercept for CallRecorder {
                 metadata.service(),
                 metadata.name(),
                 context.request().body().bytes(),
+                context.request().uri(),
             );
         }
         Ok(())
@@ -352,6 +418,7 @@ mod tests {
             "DynamoDB",
             "TransactWriteItems",
             Some(body.to_string().as_bytes()),
+            "",
         );
         assert_eq!(
             actions(&r),
@@ -377,12 +444,19 @@ mod tests {
             "DynamoDB",
             "BatchGetItem",
             Some(get.to_string().as_bytes()),
+            "",
         );
         let query = json!({"TableName": "t", "IndexName": "GSI1",
             "KeyConditionExpression": "#pk = :pk AND begins_with(GSI1SK, :p)",
             "ExpressionAttributeNames": {"#pk": "GSI1PK"},
             "ExpressionAttributeValues": {":pk": {"S": "ACCOUNT#5"}, ":p": {"S": "ADMINOF#"}}});
-        r.record(&f, "DynamoDB", "Query", Some(query.to_string().as_bytes()));
+        r.record(
+            &f,
+            "DynamoDB",
+            "Query",
+            Some(query.to_string().as_bytes()),
+            "",
+        );
         let seen = r.take();
         let query = seen
             .iter()
@@ -405,13 +479,20 @@ mod tests {
         let r = recorder();
         let f: Arc<str> = Arc::from("f");
         let raw = json!({"Content": {"Raw": {"Data": "eA=="}}});
-        r.record(&f, "SESv2", "SendEmail", Some(raw.to_string().as_bytes()));
+        r.record(
+            &f,
+            "SESv2",
+            "SendEmail",
+            Some(raw.to_string().as_bytes()),
+            "",
+        );
         let simple = json!({"Content": {"Simple": {}}});
         r.record(
             &f,
             "SESv2",
             "SendEmail",
             Some(simple.to_string().as_bytes()),
+            "",
         );
         let event = json!({"Entries": [{"Source": "groups.membership"}]});
         r.record(
@@ -419,8 +500,9 @@ mod tests {
             "EventBridge",
             "PutEvents",
             Some(event.to_string().as_bytes()),
+            "",
         );
-        r.record(&f, "SQS", "SendMessage", None);
+        r.record(&f, "SQS", "SendMessage", None, "");
         let seen = r.take();
         let names: Vec<&str> = seen.iter().map(|a| a.action.as_str()).collect();
         assert_eq!(
@@ -435,6 +517,67 @@ mod tests {
         assert_eq!(
             seen.iter().next().expect("event").context["events:source"],
             BTreeSet::from(["groups.membership".to_owned()])
+        );
+    }
+
+    #[test]
+    fn s3_operations_need_s3_actions_on_their_bucket_or_object() {
+        let r = recorder();
+        let f: Arc<str> = Arc::from("f");
+        let base = "http://127.0.0.1:9000";
+        r.record(
+            &f,
+            "S3",
+            "UploadPart",
+            None,
+            &format!("{base}/snaps/a/b%20c.zip?partNumber=1&uploadId=x"),
+        );
+        r.record(
+            &f,
+            "S3",
+            "HeadObject",
+            None,
+            &format!("{base}/data/acc/bkt/f.txt"),
+        );
+        r.record(
+            &f,
+            "S3",
+            "ListObjectsV2",
+            None,
+            &format!("{base}/data?list-type=2&prefix=acc%2Fbkt%2F&delimiter=%2F"),
+        );
+        r.record(
+            &f,
+            "S3",
+            "AbortMultipartUpload",
+            None,
+            &format!("{base}/snaps/a/b.zip?uploadId=x"),
+        );
+        let seen: Vec<(String, Option<String>, Option<BTreeSet<String>>)> = r
+            .take()
+            .into_iter()
+            .map(|a| (a.action, a.resource, a.context.get("s3:prefix").cloned()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "s3:AbortMultipartUpload".into(),
+                    Some("snaps/a/b.zip".into()),
+                    None
+                ),
+                (
+                    "s3:GetObject".into(),
+                    Some("data/acc/bkt/f.txt".into()),
+                    None
+                ),
+                (
+                    "s3:ListBucket".into(),
+                    Some("data".into()),
+                    Some(BTreeSet::from(["acc/bkt/".to_owned()]))
+                ),
+                ("s3:PutObject".into(), Some("snaps/a/b c.zip".into()), None),
+            ]
         );
     }
 

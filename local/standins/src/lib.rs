@@ -26,6 +26,10 @@ pub use table::{TableDefinition, create_table};
 pub const ACCESS_KEY: &str = "standin";
 /// Secret for [`ACCESS_KEY`].
 pub const SECRET_KEY: &str = "standin-secret-key";
+/// The stand-ins' bucket of member files (the template's `DataBucket`).
+pub const DATA_BUCKET: &str = "groups-data";
+/// The stand-ins' bucket of snapshot zips (the template's `SnapshotsBucket`).
+pub const SNAPSHOTS_BUCKET: &str = "groups-snapshots";
 /// Region the stand-ins claim to be in.
 pub const REGION: &str = "us-east-1";
 
@@ -68,7 +72,11 @@ impl Default for Names {
     fn default() -> Self {
         Self {
             table: "groups".into(),
-            buckets: vec!["groups-reports".into(), "groups-snapshots".into()],
+            buckets: vec![
+                DATA_BUCKET.into(),
+                "groups-reports".into(),
+                SNAPSHOTS_BUCKET.into(),
+            ],
         }
     }
 }
@@ -208,11 +216,14 @@ impl StandIns {
 
     /// An S3 client for the stand-in (path-style addressing).
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config)
+        aws_sdk_s3::Client::from_conf(self.s3_config().build())
+    }
+
+    /// The configuration of [`StandIns::s3`], to add interceptors to.
+    pub fn s3_config(&self) -> aws_sdk_s3::config::Builder {
+        aws_sdk_s3::config::Builder::from(&self.sdk_config)
             .endpoint_url(&self.s3_endpoint)
             .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
     }
 
     /// Deletes expired items now (dynoxide only expires items when swept).

@@ -13,9 +13,6 @@ use crate::error::{Error, Result};
 use crate::model::{AccountId, SnapshotState, bucket};
 use crate::repo::SnapshotOutcome;
 
-/// Size of each uploaded part (S3's minimum is 5 MiB, but for the last).
-pub const PART_SIZE: usize = 8 * 1024 * 1024;
-
 /// Builds one snapshot, if it is still Pending.
 pub async fn build(deps: &Deps, aid: &AccountId, sid: &Uuid) -> Result<()> {
     let Some(snapshot) = deps.repo.get_snapshot(aid, sid).await? else {
@@ -35,9 +32,22 @@ pub async fn build(deps: &Deps, aid: &AccountId, sid: &Uuid) -> Result<()> {
         deps.repo.set_snapshot_upload(aid, sid, None).await?;
     }
     let root = bucket::prefix(aid, &snapshot.bucket);
-    let entries = archive::expand(s3, data, &root, &snapshot.selection)
-        .await
-        .map_err(Error::unexpected)?;
+    let selection: Vec<String> = snapshot
+        .selection
+        .iter()
+        .map(|item| format!("{root}{item}"))
+        .collect();
+    let entries = match archive::expand(s3, data, &root, &selection).await {
+        Ok(entries) => entries,
+        Err(ArchiveError::UnsafePath { key }) => {
+            let outcome = SnapshotOutcome::Failed(format!(
+                "'{}' cannot be unpacked safely",
+                key.strip_prefix(&root).unwrap_or(&key)
+            ));
+            return finish(deps, aid, sid, outcome).await;
+        }
+        Err(other) => return Err(Error::unexpected(other)),
+    };
     if entries.is_empty() {
         return finish(
             deps,

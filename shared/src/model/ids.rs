@@ -120,3 +120,9 @@ mod tests {
         }
     }
 }
+
+/// A UUID path parameter (snapshot, upload): any other text is a 400 naming
+/// the parameter.
+pub fn parse_uuid(field: &str, raw: &str) -> Result<uuid::Uuid, FieldError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| FieldError::new(field, "must be a UUID"))
+}

@@ -42,7 +42,7 @@ pub use group::{
     Product, SsoProvider, administered_by,
 };
 pub use group::{day, rfc3339};
-pub use ids::{AccountId, GroupId};
+pub use ids::{AccountId, GroupId, parse_uuid};
 pub use membership::{
     Invitation, InvitationValidity, JoinOutcome, Member, MembershipRequest, Region, join_outcome,
 };

@@ -16,7 +16,7 @@ pub const MAX_SNAPSHOT_NAME: usize = 100;
 pub const MAX_SELECTION: usize = 1000;
 /// How long a snapshot stays (the snapshots bucket's lifecycle rule and the
 /// item's TTL say the same), unless the deployment sets `SNAPSHOT_RETENTION_DAYS`.
-pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+pub const DEFAULT_RETENTION_DAYS: u32 = 7;
 
 /// Where a snapshot's build stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

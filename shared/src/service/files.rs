@@ -183,29 +183,34 @@ pub struct FolderPage {
     pub next_token: Option<String>,
 }
 
+/// Where a page of `folder` resumes, from the token the previous page gave
+/// (checked before anything is read or logged: a token is good only for
+/// the folder it came from).
+pub fn folder_resume(folder: &str, next_token: Option<&str>) -> Result<Option<String>> {
+    let Some(token) = next_token else {
+        return Ok(None);
+    };
+    let position: FolderPosition = page::decode(token)?;
+    if position.folder != folder {
+        return Err(Error::invalid(
+            "nextToken",
+            "is not a token this list gave out",
+        ));
+    }
+    Ok(Some(position.after))
+}
+
 /// One page of `folder` in a bucket, which must exist (checked by the
-/// caller). S3: one `ListObjectsV2`.
+/// caller), resuming at `after` (see [`folder_resume`]). S3: one
+/// `ListObjectsV2`.
 pub async fn list_folder(
     deps: &Deps,
     aid: &AccountId,
     bucket_name: &BucketName,
     folder: String,
     limit: usize,
-    next_token: Option<&str>,
+    after: Option<String>,
 ) -> Result<FolderPage> {
-    let after = match next_token {
-        None => None,
-        Some(token) => {
-            let position: FolderPosition = page::decode(token)?;
-            if position.folder != folder {
-                return Err(Error::invalid(
-                    "nextToken",
-                    "is not a token this list gave out",
-                ));
-            }
-            Some(position.after)
-        }
-    };
     let root = bucket::prefix(aid, bucket_name);
     let Listing {
         folders,
@@ -241,17 +246,10 @@ pub async fn my_files(
     limit: usize,
     next_token: Option<&str>,
 ) -> Result<FolderPage> {
+    let after = folder_resume(&folder, next_token)?;
     deps.repo
         .get_bucket(&caller.account_id, bucket_name)
         .await?
         .ok_or(Error::NotFound("bucket"))?;
-    list_folder(
-        deps,
-        &caller.account_id,
-        bucket_name,
-        folder,
-        limit,
-        next_token,
-    )
-    .await
+    list_folder(deps, &caller.account_id, bucket_name, folder, limit, after).await
 }

@@ -6,7 +6,8 @@
 use uuid::Uuid;
 
 use super::audit::entry;
-use super::files::{FolderPage, list_folder};
+#[cfg(feature = "files")]
+use super::files::{FolderPage, folder_resume, list_folder};
 use super::idempotency::write_once;
 use crate::api::{CreateSnapshotRequest, Page, UsbOrderRequest, page};
 use crate::deps::Deps;
@@ -19,9 +20,9 @@ use crate::model::{
     snapshot_name,
 };
 use crate::outbox::OutboxItem;
-use crate::problem::ProblemKind;
 use crate::reply::{IdempotencyRequest, Reply};
 use crate::repo::Position;
+#[cfg(feature = "files")]
 use crate::storage::SignedUrl;
 
 /// Who is acted on, in which group, by whom and from where.
@@ -69,6 +70,7 @@ pub async fn member_buckets(deps: &Deps, acting: Acting<'_>) -> Result<Vec<Bucke
     deps.repo.list_buckets(acting.member).await
 }
 
+#[cfg(feature = "files")]
 /// A page of a folder of the member's bucket, logged. DynamoDB: one
 /// `BatchGetItem`, one `PutItem`; S3: one `ListObjectsV2`.
 pub async fn member_files(
@@ -84,13 +86,14 @@ pub async fn member_files(
         .group_member_bucket(acting.group, acting.member, bucket_name)
         .await?;
     acting_for(group, member, &acting.caller.account_id)?;
+    let after = folder_resume(&folder, next_token)?;
     bucket.ok_or(Error::NotFound("bucket"))?;
     let action = AuditAction::FilesBrowsed {
         bucket: bucket_name.clone(),
         prefix: folder.clone(),
     };
     deps.repo.record_audit(&acting.audit(deps, action)).await?;
-    list_folder(deps, acting.member, bucket_name, folder, limit, next_token).await
+    list_folder(deps, acting.member, bucket_name, folder, limit, after).await
 }
 
 /// The validated parts of a snapshot request.
@@ -231,13 +234,14 @@ pub async fn member_snapshot(deps: &Deps, acting: Acting<'_>, sid: &Uuid) -> Res
         .ok_or(Error::NotFound("snapshot"))
 }
 
+#[cfg(feature = "files")]
 /// A presigned URL for a Ready snapshot, logged. DynamoDB: one
 /// `BatchGetItem`, one `GetItem`, one `TransactWriteItems`.
 pub async fn download_snapshot(deps: &Deps, acting: Acting<'_>, sid: &Uuid) -> Result<SignedUrl> {
     let snapshot = member_snapshot(deps, acting, sid).await?;
     if snapshot.state != SnapshotState::Ready {
         return Err(Error::refused(
-            ProblemKind::SnapshotNotReady,
+            crate::problem::ProblemKind::SnapshotNotReady,
             match snapshot.state {
                 SnapshotState::Failed => "the snapshot failed; it cannot be downloaded",
                 _ => "the snapshot is still being built; try again when it is ready",

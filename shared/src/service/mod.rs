@@ -14,7 +14,6 @@ pub mod groups;
 mod idempotency;
 pub mod invitations;
 pub mod joining;
-#[cfg(feature = "files")]
 pub mod managed;
 pub mod me;
 pub mod members;
