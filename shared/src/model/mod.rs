@@ -12,6 +12,7 @@ mod group;
 mod ids;
 mod membership;
 mod name;
+mod phone;
 pub mod text;
 mod token;
 
@@ -38,4 +39,5 @@ pub use membership::{
     Invitation, InvitationValidity, JoinOutcome, Member, MembershipRequest, Region, join_outcome,
 };
 pub use name::GroupName;
+pub use phone::PhoneNumber;
 pub use token::{InviteSecret, InviteToken, TokenHash, TokenKind, TokenRecord, TokenSeal};
