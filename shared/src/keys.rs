@@ -250,6 +250,13 @@ pub fn phone_change(aid: &AccountId) -> Key {
     key(account_gsi_pk(aid), "PHONECHANGE")
 }
 
+/// An account's local credential (the Argon2 password hash and the
+/// sign-in attributes the local identity adapter keeps, where Cognito keeps
+/// them in AWS).
+pub fn credential(aid: &AccountId) -> Key {
+    key(account_gsi_pk(aid), "CREDENTIAL")
+}
+
 /// A stored idempotent response, scoped to the caller so keys never collide across users.
 pub fn idempotency(aid: &AccountId, key_digest: &str) -> Key {
     key(format!("IDEMPOTENCY#{aid}#{key_digest}"), "IDEMPOTENCY")
@@ -284,6 +291,13 @@ mod tests {
             }
         );
         assert_eq!(email_claim(&email).pk, "EMAIL#ana@example.com");
+        assert_eq!(
+            credential(&aid),
+            Key {
+                pk: "ACCOUNT#acc-1".into(),
+                sk: "CREDENTIAL".into()
+            }
+        );
         assert_eq!(idempotency(&aid, "abc").pk, "IDEMPOTENCY#acc-1#abc");
     }
 }

@@ -3,10 +3,14 @@
 //!
 //! Features keep each Lambda to what it uses: the HTTP functions need none;
 //! `delivery` adds the outbox sender and its SES v2, EventBridge and folder
-//! adapters; `eml` adds reading delivered messages back (tests, local run).
+//! adapters; `eml` adds reading delivered messages back (tests, local run);
+//! `identity-port` adds the password-confirmed changes' ports (Cognito and
+//! SNS in AWS, an Argon2 credential store and an SMS folder locally).
 
 pub mod api;
 pub mod clock;
+#[cfg(feature = "identity-port")]
+pub mod credentials;
 #[cfg(feature = "delivery")]
 pub mod delivery;
 pub mod deps;
@@ -31,7 +35,7 @@ pub mod reply;
 pub mod repo;
 pub mod service;
 pub mod span;
-#[cfg(feature = "delivery")]
+#[cfg(any(feature = "delivery", feature = "identity-port"))]
 mod spool;
 #[cfg(feature = "files")]
 pub mod storage;

@@ -1,5 +1,6 @@
 //! A folder of files written whole and read back in order: the local
-//! stand-in for SES (`.eml`), EventBridge and SQS (`.json`).
+//! stand-in for SES (`.eml`), EventBridge and SQS (`.json`), and SNS text
+//! messages (`.json`).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,7 @@ pub(crate) fn write_atomically(
 
 /// Writes `value` as a new pretty JSON file in `dir`, off the async
 /// runtime's threads: what the folder stand-ins of EventBridge and SQS do.
+#[cfg(feature = "delivery")]
 pub(crate) async fn write_json(
     dir: &Path,
     value: &impl serde::Serialize,

@@ -16,6 +16,7 @@ mod ids;
 mod membership;
 mod name;
 mod snapshot;
+mod phone;
 pub mod text;
 mod token;
 
@@ -51,4 +52,5 @@ pub use snapshot::{
     DEFAULT_RETENTION_DAYS, DeliveryAddress, MAX_SELECTION, Snapshot, SnapshotState, UsbOrder,
     default_snapshot_name, snapshot_name,
 };
+pub use phone::PhoneNumber;
 pub use token::{InviteSecret, InviteToken, TokenHash, TokenKind, TokenRecord, TokenSeal};

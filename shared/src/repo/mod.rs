@@ -9,6 +9,8 @@ mod batch;
 mod billing;
 mod buckets;
 mod computers;
+#[cfg(feature = "identity-port")]
+mod credentials;
 mod dissolution;
 mod files;
 mod groups;
@@ -34,6 +36,8 @@ use serde::de::DeserializeOwned;
 
 pub use billing::{AccountUsage, USAGE_SCHEDULE};
 pub use computers::QuietCheckIn;
+#[cfg(feature = "identity-port")]
+pub use credentials::{CredentialChange, CredentialWrite, StoredCredential};
 pub use idempotency::{IdempotentWrite, Written};
 pub use invitations::{InviteCaps, NewInvitation};
 pub use members::{AccountRef, MembersFrom, NewMembership};
