@@ -177,6 +177,20 @@ pub struct Deps {
     /// [`Deps::with_files`]).
     #[cfg(feature = "files")]
     pub files: Option<crate::storage::FileStore>,
+    /// Checks members' passwords and changes their sign-in attributes, and
+    /// texts codes to new phones: only where used (see [`Deps::with_identity`]).
+    #[cfg(feature = "identity-port")]
+    pub identity: Option<Identity>,
+}
+
+/// The identity provider and the SMS sender of password-confirmed changes.
+#[cfg(feature = "identity-port")]
+#[derive(Clone)]
+pub struct Identity {
+    /// Passwords and sign-in attributes (Cognito in AWS).
+    pub port: Arc<dyn crate::credentials::IdentityPort>,
+    /// Codes to new phone numbers (SNS in AWS).
+    pub sms: Arc<dyn crate::credentials::SmsSender>,
 }
 
 impl Deps {
@@ -189,7 +203,37 @@ impl Deps {
             invite_secret: None,
             #[cfg(feature = "files")]
             files: None,
+            #[cfg(feature = "identity-port")]
+            identity: None,
         }
+    }
+
+    /// These dependencies with the identity provider and SMS sender, for
+    /// the functions that change a member's account on their behalf.
+    #[cfg(feature = "identity-port")]
+    pub fn with_identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// The identity provider, which such a function must have.
+    #[cfg(feature = "identity-port")]
+    pub fn identity(&self) -> crate::Result<&Identity> {
+        self.identity
+            .as_ref()
+            .ok_or_else(|| crate::Error::unexpected("this function has no identity provider"))
+    }
+
+    /// [`Deps::from_env`] plus Cognito (`COGNITO_USER_POOL_ID`,
+    /// `COGNITO_CLIENT_ID`) and SNS.
+    #[cfg(feature = "identity-port")]
+    pub async fn from_env_with_identity() -> Result<Self, MissingSetting> {
+        let sdk = sdk_config().await;
+        let identity = Identity {
+            port: crate::credentials::identity_from_env(&sdk)?,
+            sms: crate::credentials::sms_from_env(&sdk),
+        };
+        Ok(Self::from_sdk(&sdk)?.with_identity(identity))
     }
 
     /// These dependencies with S3 access, for the functions that handle

@@ -90,11 +90,159 @@ async fn spawn_on(standins: StandIns, settings: shared::deps::Settings, stream: 
     spawn_on_client(standins, settings, stream, None).await
 }
 
+/// A Cognito user pool and SNS on moto, standing in for the deployed
+/// identity provider (the IAM scenario records their calls).
+pub struct CognitoOnMoto {
+    /// The admin client (for creating users).
+    pub client: aws_sdk_cognitoidentityprovider::Client,
+    /// The pool.
+    pub pool_id: String,
+    /// moto's endpoint, for reading back the texts it recorded.
+    pub endpoint: String,
+}
+
+impl CognitoOnMoto {
+    /// A user whose username is `email`'s local account id (as Cognito's
+    /// generated usernames are the `sub`), with a permanent password.
+    pub async fn user(&self, email: &str, password: &str) {
+        let username = local::auth::local_subject(email);
+        self.client
+            .admin_create_user()
+            .user_pool_id(&self.pool_id)
+            .username(&username)
+            .user_attributes(
+                aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                    .name("email")
+                    .value(email)
+                    .build()
+                    .expect("attribute"),
+            )
+            .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("moto: AdminCreateUser");
+        self.client
+            .admin_set_user_password()
+            .user_pool_id(&self.pool_id)
+            .username(&username)
+            .password(password)
+            .permanent(true)
+            .send()
+            .await
+            .expect("moto: AdminSetUserPassword");
+    }
+
+    /// The texts moto's SNS recorded for `phone`, oldest first.
+    pub async fn texts_to(&self, phone: &str) -> Vec<String> {
+        let data: Value = reqwest::get(format!("{}/moto-api/data.json", self.endpoint))
+            .await
+            .expect("moto answers")
+            .json()
+            .await
+            .expect("data.json");
+        data["sns"]["SMS"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["phone_number"] == phone)
+            .filter_map(|m| m["message"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// Starts everything with Cognito and SNS on moto (`moto_endpoint`) as the
+/// identity provider and SMS sender, their calls recorded like the table's.
+pub async fn spawn_app_with_cognito(moto_endpoint: &str) -> (TestApp, CognitoOnMoto) {
+    let standins = StandIns::start(Storage::Memory, Names::default())
+        .await
+        .expect("embedded stand-ins start");
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto_endpoint)
+        .region("us-east-1")
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "static",
+        ))
+        .load()
+        .await;
+    let client = aws_sdk_cognitoidentityprovider::Client::new(&config);
+    let pool_id = client
+        .create_user_pool()
+        .pool_name(format!("groups-{}", uuid::Uuid::new_v4().simple()))
+        .send()
+        .await
+        .expect("moto: CreateUserPool")
+        .user_pool
+        .and_then(|p| p.id)
+        .expect("pool id");
+    let client_id = client
+        .create_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_name("groups")
+        .explicit_auth_flows(
+            aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType::AllowAdminUserPasswordAuth,
+        )
+        .send()
+        .await
+        .expect("moto: CreateUserPoolClient")
+        .user_pool_client
+        .and_then(|c| c.client_id)
+        .expect("client id");
+    let pool_for_port = pool_id.clone();
+    let app = spawn_on_client_with(
+        standins,
+        shared::deps::Settings::default(),
+        true,
+        None,
+        Some(Box::new(move |calls: &standins::calls::CallRecorder| {
+            let cognito = aws_sdk_cognitoidentityprovider::Client::from_conf(
+                aws_sdk_cognitoidentityprovider::config::Builder::from(&config)
+                    .interceptor(calls.clone())
+                    .build(),
+            );
+            let sns = aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(&config)
+                    .interceptor(calls.clone())
+                    .build(),
+            );
+            shared::deps::Identity {
+                port: Arc::new(shared::credentials::CognitoIdentity::new(
+                    cognito,
+                    pool_for_port,
+                    client_id,
+                )),
+                sms: Arc::new(shared::credentials::SnsSms::new(sns)),
+            }
+        })),
+    )
+    .await;
+    (
+        app,
+        CognitoOnMoto {
+            client,
+            pool_id,
+            endpoint: moto_endpoint.to_owned(),
+        },
+    )
+}
+
 async fn spawn_on_client(
     standins: StandIns,
     settings: shared::deps::Settings,
     stream: bool,
     fault: Option<standins::faults::Fault>,
+) -> TestApp {
+    spawn_on_client_with(standins, settings, stream, fault, None).await
+}
+
+/// Builds the identity provider of a test app from its call recorder.
+type IdentityBuilder = Box<dyn FnOnce(&standins::calls::CallRecorder) -> shared::deps::Identity>;
+
+async fn spawn_on_client_with(
+    standins: StandIns,
+    settings: shared::deps::Settings,
+    stream: bool,
+    fault: Option<standins::faults::Fault>,
+    identity: Option<IdentityBuilder>,
 ) -> TestApp {
     let clock = FixedClock::new(time::OffsetDateTime::now_utc());
     let requests = standins::counting::RequestCounter::default();
@@ -115,8 +263,28 @@ async fn spawn_on_client(
     let client = aws_sdk_dynamodb::Client::from_conf(config.build());
     let repo = Repository::new(client, standins.names.table.clone());
     let s3 = aws_sdk_s3::Client::from_conf(standins.s3_config().interceptor(calls.clone()).build());
+    let mail_dir = tempfile::tempdir().expect("temp dir");
+    // The local identity adapter stands for Cognito: its table reads are not
+    // the deployed function's calls, so its client is not recorded.
+    let unrecorded = Repository::new(
+        aws_sdk_dynamodb::Client::from_conf(standins.dynamodb_config().build()),
+        standins.names.table.clone(),
+    );
+    let identity = match identity {
+        Some(build) => build(&calls),
+        None => shared::deps::Identity {
+            port: Arc::new(shared::credentials::LocalIdentity::new(
+                unrecorded,
+                Arc::new(clock.clone()),
+            )),
+            sms: Arc::new(shared::credentials::FolderSms::new(
+                mail_dir.path().join("sms"),
+            )),
+        },
+    };
     let deps = Arc::new(
         Deps::new(repo, Arc::new(clock.clone()), settings)
+            .with_identity(identity)
             .with_invite_secret(shared::model::InviteSecret::random())
             .with_files(shared::storage::FileStore::new(
                 s3,
@@ -149,7 +317,7 @@ async fn spawn_on_client(
         clock,
         standins,
         stream,
-        mail_dir: tempfile::tempdir().expect("temp dir"),
+        mail_dir,
         requests,
         calls,
     }
@@ -373,6 +541,29 @@ impl TestApp {
             }
         }
         req.body(body).send().await.expect("S3 answers").status()
+    }
+
+    /// Gives `email`'s account a password in the local identity provider
+    /// (what signing up does in Cognito).
+    pub async fn set_password(&self, email: &str, password: &str) {
+        let account = shared::model::AccountId::parse("sub", &local::auth::local_subject(email))
+            .expect("account id");
+        let address = shared::model::EmailAddress::parse("email", email).expect("email");
+        shared::credentials::LocalIdentity::new(self.repo().clone(), Arc::new(self.clock.clone()))
+            .provision(&account, &address, password)
+            .await
+            .expect("a password the policy accepts");
+    }
+
+    /// The texts sent to `phone` so far, oldest first.
+    pub fn texts_to(&self, phone: &str) -> Vec<String> {
+        shared::credentials::FolderSms::new(self.mail_dir.path().join("sms"))
+            .messages()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m.to.as_str() == phone)
+            .map(|m| m.text)
+            .collect()
     }
 
     /// Every item of the table (test only: a scan).

@@ -181,6 +181,8 @@ async fn invoke(app: &TestApp, function: &str, request: Request) -> Response<Bod
         "get-member-snapshot" => Box::pin(get_member_snapshot::handler(deps, request)).await,
         "download-snapshot" => Box::pin(download_snapshot::handler(deps, request)).await,
         "order-usb-drive" => Box::pin(order_usb_drive::handler(deps, request)).await,
+        "change-member-account" => Box::pin(change_member_account::handler(deps, request)).await,
+        "confirm-member-phone" => Box::pin(confirm_member_phone::handler(deps, request)).await,
         other => panic!("no handler is wired for {other}: add it to `invoke` in fixtures.rs"),
     }
 }
@@ -530,6 +532,57 @@ async fn fixture_upload(app: &TestApp) {
         .send()
         .await
         .expect("the uploaded bytes");
+}
+
+/// Erin's password, which `change-member-account` gives.
+const ERIN_PASSWORD: &str = "Erin-Password-1";
+/// The code `confirm-member-phone` gives.
+const PHONE_CODE: &str = "123456";
+
+/// Erin's credential in the local identity provider.
+async fn erin_password(app: &TestApp) {
+    let erin = caller(ERIN);
+    shared::credentials::LocalIdentity::new(
+        app.repo().clone(),
+        std::sync::Arc::new(app.clock.clone()),
+    )
+    .provision(&erin.account_id, &erin.email, ERIN_PASSWORD)
+    .await
+    .expect("erin's password");
+}
+
+/// A phone change of erin's waiting for the fixtures' code (written
+/// directly: the code a request texts is random).
+async fn pending_phone(app: &TestApp) {
+    use sha2::Digest;
+    let alice = caller(ALICE);
+    let erin = caller(ERIN).account_id;
+    let now = time::OffsetDateTime::now_utc();
+    let salt = "00112233445566778899aabbccddeeff".to_owned();
+    let hash: String = sha2::Sha256::digest(format!("{salt}:{PHONE_CODE}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let change = shared::repo::PhoneChange {
+        phone: shared::model::PhoneNumber::parse("phone", "+14155550123").expect("phone"),
+        code_hash: hash,
+        salt,
+        attempts: 0,
+        valid_until: now + time::Duration::minutes(10),
+        group_id: group_id(),
+    };
+    let entry = shared::model::AuditEntry::new(
+        group_id(),
+        (&alice.account_id, &alice.email),
+        Some(&erin),
+        shared::model::AuditAction::PhoneChangeRequested,
+        &shared::model::Origin::default(),
+        now,
+    );
+    app.repo()
+        .start_phone_change(&erin, &change, &entry)
+        .await
+        .expect("the pending phone change");
 }
 
 /// The snapshot the fixtures name, of erin's reports, built (Ready).
@@ -1154,6 +1207,27 @@ async fn arrange(app: &TestApp, function: &str) -> Expect {
                 ok(
                     b["snapshotId"] == SNAPSHOT && b["address"]["country"] == "US",
                     "the order",
+                )
+            })
+        }
+        "change-member-account" => {
+            erin_managed(app, false).await;
+            erin_password(app).await;
+            expect(200, |b| {
+                ok(
+                    b["change"] == "signIn" && b["status"] == "done",
+                    "sign-in settings changed",
+                )
+            })
+        }
+        "confirm-member-phone" => {
+            erin_managed(app, false).await;
+            erin_password(app).await;
+            pending_phone(app).await;
+            expect(200, |b| {
+                ok(
+                    b["change"] == "phone" && b["status"] == "done",
+                    "the phone changed",
                 )
             })
         }

@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use e2e::iam::{Finding, Resource, Statement, template};
-use e2e::{Reply, TestApp, spawn_app};
+use e2e::{Reply, TestApp};
 use serde_json::{Value, json};
 use shared::delivery::{Backoff, OutboxSender};
 use shared::jobs::JobKind;
@@ -227,7 +227,7 @@ async fn invitation_token(app: &TestApp, email: &str) -> String {
 }
 
 /// Runs every function of the template, and returns what each called.
-async fn every_function_runs(app: &TestApp) -> BTreeSet<Access> {
+async fn every_function_runs(app: &TestApp, cognito: &e2e::CognitoOnMoto) -> BTreeSet<Access> {
     let delivery = Delivery::on_moto(app).await;
     let alice = app.token("alice@initech.com");
     let with_key = |key: &'static str| [("idempotency-key", key)];
@@ -812,6 +812,59 @@ async fn every_function_runs(app: &TestApp) -> BTreeSet<Access> {
         );
     }
     expect(app.get("/me/snapshots", &frank).await, 200, "my snapshots");
+
+    // Changes on frank's behalf, checked by Cognito (on moto), codes by SNS.
+    cognito.user("frank@initech.com", "Frank-Password-1").await;
+    let changes = format!("{acting}/account-changes");
+    expect(
+        app.post(
+            &changes,
+            &alice,
+            json!({"currentPassword": "Wrong-Password-1", "signIn": {"sms": false}}),
+        )
+        .await,
+        403,
+        "a wrong current password",
+    );
+    for body in [
+        json!({"currentPassword": "Frank-Password-1", "email": "frank@initech-new.com"}),
+        json!({"currentPassword": "Frank-Password-1", "newPassword": "Frank-Password-2"}),
+        json!({"currentPassword": "Frank-Password-2", "signIn": {"sms": false}}),
+    ] {
+        expect(app.post(&changes, &alice, body).await, 200, "a change");
+    }
+    let phone = format!("+1415555{:04}", uuid::Uuid::new_v4().as_u128() % 10_000);
+    expect(
+        app.post(
+            &changes,
+            &alice,
+            json!({"currentPassword": "Frank-Password-2", "phone": phone}),
+        )
+        .await,
+        202,
+        "a new phone",
+    );
+    let texts = cognito.texts_to(&phone).await;
+    let code: String = texts
+        .last()
+        .expect("a code texted")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    let verification = format!("{acting}/phone-verification");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    expect(
+        app.post(&verification, &alice, json!({"code": wrong}))
+            .await,
+        403,
+        "a wrong code",
+    );
+    expect(
+        app.post(&verification, &alice, json!({"code": code})).await,
+        200,
+        "the right code",
+    );
     expect(app.get("/me/audit", &frank).await, 200, "my audit");
     expect(
         app.get(&format!("/groups/{mg}/audit"), &alice).await,
@@ -981,8 +1034,8 @@ fn has(findings: &BTreeSet<Finding>, function: &str, action: &str) -> bool {
 
 #[tokio::test]
 async fn every_policy_grants_exactly_what_its_function_calls() {
-    let app = spawn_app().await;
-    let accesses = every_function_runs(&app).await;
+    let (app, cognito) = e2e::spawn_app_with_cognito(&moto_endpoint()).await;
+    let accesses = every_function_runs(&app, &cognito).await;
 
     let findings = template().compare(&accesses);
     let functions: BTreeSet<&str> = accesses.iter().map(|a| &*a.function).collect();

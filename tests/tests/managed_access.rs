@@ -536,6 +536,9 @@ async fn snapshots_refuse_bad_selections_and_fail_when_their_files_are_gone() {
     );
 }
 
+/// Ana's password in the local identity provider.
+const PASSWORD: &str = "Correct-Horse-9";
+
 fn usb_order() -> Value {
     json!({
         "address": {"recipient": "Alice Admin", "lines": ["1 Initech Way"], "city": "Austin",
@@ -605,6 +608,7 @@ async fn a_ready_snapshot_can_be_ordered_on_a_usb_drive_with_a_valid_address() {
 async fn only_an_admin_of_the_members_managed_group_gets_past_the_one_access_rule() {
     let app = spawn_app().await;
     let s = managed_group(&app).await;
+    app.set_password("ana@initech.com", PASSWORD).await;
     bucket_with_files(&app, &s.ana, &[("b.txt", b"2")]).await;
     let snapshots = format!("/groups/{}/members/{}/snapshots", s.gid, s.ana_id);
     let ready = ok(
@@ -819,4 +823,195 @@ async fn admin_and_settings_changes_are_logged_and_every_admin_is_told() {
             "{admin}"
         );
     }
+}
+
+#[tokio::test]
+async fn contact_changes_need_the_members_current_password_and_a_phone_waits_for_its_code() {
+    let app = spawn_app().await;
+    let s = managed_group(&app).await;
+    app.set_password("ana@initech.com", PASSWORD).await;
+    let m = format!("/groups/{}/members/{}", s.gid, s.ana_id);
+    let change = |body: Value| {
+        let app = &app;
+        let m = &m;
+        let alice = &s.alice;
+        async move { app.post(&format!("{m}/account-changes"), alice, body).await }
+    };
+
+    // Bad input: one change at a time, nothing else (no removal, no deletion).
+    for (body, field) in [
+        (json!({"currentPassword": PASSWORD}), "change"),
+        (
+            json!({"currentPassword": PASSWORD, "email": "a@b.co", "phone": "+14155550123"}),
+            "change",
+        ),
+        (
+            json!({"currentPassword": PASSWORD, "phone": "0415 555"}),
+            "phone",
+        ),
+        (
+            json!({"currentPassword": PASSWORD, "newPassword": "short"}),
+            "newPassword",
+        ),
+        (
+            json!({"currentPassword": "", "email": "ana@new.example"}),
+            "currentPassword",
+        ),
+    ] {
+        let refused = change(body.clone()).await;
+        assert_eq!(refused.status, 400, "{body}: {refused:?}");
+        assert_eq!(refused.body["errors"][0]["field"], field, "{body}");
+    }
+    let delete = change(json!({"currentPassword": PASSWORD, "deleteAccount": true})).await;
+    assert_eq!(
+        delete.status, 400,
+        "no way to delete the account here: {delete:?}"
+    );
+
+    // A wrong password changes nothing.
+    let wrong =
+        change(json!({"currentPassword": "Not-The-Password-1", "email": "ana@new.example"})).await;
+    assert_eq!(wrong.status, 403, "{wrong:?}");
+    assert_eq!(wrong.body["type"], "/problems/wrong-password");
+
+    // The right one: the password changes, and the old one stops working.
+    let done = ok(
+        change(json!({"currentPassword": PASSWORD, "newPassword": "Battery-Staple-42"})).await,
+        200,
+        "new password",
+    );
+    assert_eq!(done, json!({"change": "password", "status": "done"}));
+    let old = change(json!({"currentPassword": PASSWORD, "signIn": {"sms": false}})).await;
+    assert_eq!(old.status, 403, "the old password no longer works: {old:?}");
+    ok(
+        change(json!({"currentPassword": "Battery-Staple-42", "email": "ana@initech-new.com"}))
+            .await,
+        200,
+        "new email",
+    );
+
+    // A phone waits for the code texted to it.
+    let pending = ok(
+        change(json!({"currentPassword": "Battery-Staple-42", "phone": "+14155550123"})).await,
+        202,
+        "new phone",
+    );
+    assert_eq!(pending["status"], "pending");
+    let texts = app.texts_to("+14155550123");
+    assert_eq!(texts.len(), 1, "one code texted to the new number");
+    let code: String = texts[0]
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    let sms_on =
+        change(json!({"currentPassword": "Battery-Staple-42", "signIn": {"sms": true}})).await;
+    assert_eq!(
+        sms_on.status, 400,
+        "SMS codes need the phone verified first: {sms_on:?}"
+    );
+    let verify = |code: String| {
+        let app = &app;
+        let m = &m;
+        let alice = &s.alice;
+        async move {
+            app.post(
+                &format!("{m}/phone-verification"),
+                alice,
+                json!({"code": code}),
+            )
+            .await
+        }
+    };
+    let wrong_code = if code == "000000" { "111111" } else { "000000" };
+    let bad = verify(wrong_code.to_owned()).await;
+    assert_eq!(bad.status, 403, "{bad:?}");
+    assert_eq!(bad.body["type"], "/problems/code-invalid");
+    ok(verify(code.clone()).await, 200, "the right code");
+    let spent = verify(code).await;
+    assert_eq!(spent.status, 410, "a code works once: {spent:?}");
+    ok(
+        change(json!({"currentPassword": "Battery-Staple-42", "signIn": {"sms": true}})).await,
+        200,
+        "SMS codes on, now that the phone is verified",
+    );
+
+    // An expired code.
+    ok(
+        change(json!({"currentPassword": "Battery-Staple-42", "phone": "+14155550199"})).await,
+        202,
+        "another phone",
+    );
+    let later: String = app.texts_to("+14155550199")[0]
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    app.clock.advance(time::Duration::minutes(11));
+    let expired = verify(later).await;
+    assert_eq!(expired.status, 410, "{expired:?}");
+
+    // Every change is logged for the admins and the member.
+    let mine = ok(app.get("/me/audit", &s.ana).await, 200, "ana's audit");
+    let kinds: Vec<&str> = mine["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"]["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "phoneChangeRequested",
+            "signInChanged",
+            "phoneChanged",
+            "phoneChangeRequested",
+            "emailChanged",
+            "passwordChanged"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_are_limited_even_for_the_right_one() {
+    let app = spawn_app().await;
+    let s = managed_group(&app).await;
+    app.set_password("ana@initech.com", PASSWORD).await;
+    let path = format!("/groups/{}/members/{}/account-changes", s.gid, s.ana_id);
+    let guesses = (0..7).map(|i| {
+        let body =
+            json!({"currentPassword": format!("Guess-Number-{i}"), "signIn": {"sms": false}});
+        let app = &app;
+        let path = &path;
+        let alice = &s.alice;
+        async move { app.post(path, alice, body).await.status }
+    });
+    let mut statuses = futures::future::join_all(guesses).await;
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [403, 403, 403, 403, 403, 429, 429],
+        "5 checks an hour, even at once"
+    );
+    let right = app
+        .post(
+            &path,
+            &s.alice,
+            json!({"currentPassword": PASSWORD, "signIn": {"sms": false}}),
+        )
+        .await;
+    assert_eq!(
+        right.status, 429,
+        "not checked until the hour passes: {right:?}"
+    );
+    assert!(right.retry_after.is_some(), "says when: {right:?}");
+    app.clock.advance(time::Duration::hours(1));
+    let later = app
+        .post(
+            &path,
+            &s.alice,
+            json!({"currentPassword": PASSWORD, "signIn": {"sms": false}}),
+        )
+        .await;
+    assert_eq!(later.status, 200, "{later:?}");
 }

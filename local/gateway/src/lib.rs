@@ -95,6 +95,8 @@ handlers! {
     "get-member-snapshot" => get_member_snapshot,
     "download-snapshot" => download_snapshot,
     "order-usb-drive" => order_usb_drive,
+    "change-member-account" => change_member_account,
+    "confirm-member-phone" => confirm_member_phone,
 }
 
 /// Largest request body the gateway passes on: API Gateway HTTP API's

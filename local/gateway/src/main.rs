@@ -90,6 +90,17 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// `deps` with the local identity provider (Argon2 credentials in the
+/// table; `local password` sets one) and texts written to `<data>/sms/`.
+fn local_identity(deps: Deps, data_dir: &std::path::Path) -> Deps {
+    let port = shared::credentials::LocalIdentity::new(deps.repo.clone(), deps.clock.clone());
+    let identity = shared::deps::Identity {
+        port: Arc::new(port),
+        sms: Arc::new(shared::credentials::FolderSms::new(data_dir.join("sms"))),
+    };
+    deps.with_identity(identity)
+}
+
 async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> anyhow::Result<()> {
     // Keep the stand-ins alive for as long as the server runs.
     let (deps, embedded) = if std::env::var_os("AWS_ENDPOINT_URL").is_some()
@@ -117,7 +128,7 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
             "embedded AWS stand-ins running"
         );
         let repo = Repository::new(standins.dynamodb(), standins.names.table.clone());
-        let deps = Arc::new(
+        let deps = Arc::new(local_identity(
             Deps::new(
                 repo,
                 Arc::new(SystemClock),
@@ -129,7 +140,8 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
                 Some(standins::DATA_BUCKET.into()),
                 Some(standins::SNAPSHOTS_BUCKET.into()),
             )),
-        );
+            data_dir,
+        ));
         let delivery = outbox_delivery(&standins, deps.clone(), data_dir).await?;
         (deps, Some((standins, delivery)))
     };

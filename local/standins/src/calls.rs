@@ -110,6 +110,10 @@ impl CallRecorder {
             "SESv2" => ses(operation, &body),
             "EventBridge" => eventbridge(operation, &body),
             "S3" => s3(operation, uri),
+            // Cognito user pools are `cognito-idp` to IAM.
+            "CognitoIdentityProvider" | "Cognito Identity Provider" => {
+                vec![Need::new(format!("cognito-idp:{operation}"), None)]
+            }
             // IAM names the action after the operation (SQS `SendMessage`
             // is `sqs:SendMessage`).
             other => vec![Need::new(

@@ -61,3 +61,33 @@ pub struct AuditPage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+
+/// `POST /groups/{gid}/members/{aid}/account-changes`: exactly one change,
+/// with the member's current password. There is no way to remove the member
+/// from the group or delete the account here (unknown fields are refused).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccountChangeRequest {
+    /// The member's current password (never logged or stored).
+    pub current_password: String,
+    /// A new sign-in and contact email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// A new phone number (E.164); takes effect once the texted code is confirmed.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// A new password.
+    #[serde(default)]
+    pub new_password: Option<String>,
+    /// New sign-in settings (second factors).
+    #[serde(default)]
+    pub sign_in: Option<serde_json::Value>,
+}
+
+/// `POST /groups/{gid}/members/{aid}/phone-verification`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PhoneCodeRequest {
+    /// The code texted to the new number.
+    pub code: String,
+}

@@ -15,7 +15,8 @@ pub use billing::{
 };
 pub use computers::{CheckInRequest, ComputerRow, CreateBucketRequest, Page, Synopsis};
 pub use files::{
-    AuditPage, CreateSnapshotRequest, CreateUploadRequest, UploadView, UsbOrderRequest,
+    AccountChangeRequest, AuditPage, CreateSnapshotRequest, CreateUploadRequest, PhoneCodeRequest,
+    UploadView, UsbOrderRequest,
 };
 pub use groups::{AddAdminRequest, AdminView, CreateGroupRequest, GroupView, UpdateGroupRequest};
 pub use membership::{

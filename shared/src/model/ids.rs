@@ -93,6 +93,12 @@ impl fmt::Display for AccountId {
     }
 }
 
+/// A UUID path parameter (snapshot, upload): any other text is a 400 naming
+/// the parameter.
+pub fn parse_uuid(field: &str, raw: &str) -> Result<uuid::Uuid, FieldError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| FieldError::new(field, "must be a UUID"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,10 +125,4 @@ mod tests {
             );
         }
     }
-}
-
-/// A UUID path parameter (snapshot, upload): any other text is a 400 naming
-/// the parameter.
-pub fn parse_uuid(field: &str, raw: &str) -> Result<uuid::Uuid, FieldError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| FieldError::new(field, "must be a UUID"))
 }

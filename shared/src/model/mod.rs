@@ -15,8 +15,8 @@ mod group;
 mod ids;
 mod membership;
 mod name;
-mod snapshot;
 mod phone;
+mod snapshot;
 pub mod text;
 mod token;
 
@@ -48,9 +48,9 @@ pub use membership::{
     Invitation, InvitationValidity, JoinOutcome, Member, MembershipRequest, Region, join_outcome,
 };
 pub use name::GroupName;
+pub use phone::PhoneNumber;
 pub use snapshot::{
     DEFAULT_RETENTION_DAYS, DeliveryAddress, MAX_SELECTION, Snapshot, SnapshotState, UsbOrder,
     default_snapshot_name, snapshot_name,
 };
-pub use phone::PhoneNumber;
 pub use token::{InviteSecret, InviteToken, TokenHash, TokenKind, TokenRecord, TokenSeal};

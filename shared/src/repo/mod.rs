@@ -9,6 +9,7 @@ mod batch;
 mod billing;
 mod buckets;
 mod computers;
+mod contact;
 #[cfg(feature = "identity-port")]
 mod credentials;
 mod dissolution;
@@ -36,6 +37,7 @@ use serde::de::DeserializeOwned;
 
 pub use billing::{AccountUsage, USAGE_SCHEDULE};
 pub use computers::QuietCheckIn;
+pub use contact::PhoneChange;
 #[cfg(feature = "identity-port")]
 pub use credentials::{CredentialChange, CredentialWrite, StoredCredential};
 pub use idempotency::{IdempotentWrite, Written};

@@ -138,8 +138,7 @@ pub async fn add_admin(
             .add_admin(
                 gid,
                 &caller.account_id,
-                &target,
-                email,
+                (&target, email),
                 (&entry, &mail),
                 record.as_ref(),
                 now,

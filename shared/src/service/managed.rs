@@ -39,7 +39,7 @@ pub struct Acting<'a> {
 }
 
 impl Acting<'_> {
-    fn audit(&self, deps: &Deps, action: AuditAction) -> crate::model::AuditEntry {
+    pub(crate) fn audit(&self, deps: &Deps, action: AuditAction) -> crate::model::AuditEntry {
         entry(
             deps,
             self.caller,
@@ -51,7 +51,7 @@ impl Acting<'_> {
     }
 
     /// The rule, read. One `BatchGetItem`.
-    async fn check(&self, deps: &Deps) -> Result<()> {
+    pub(crate) async fn check(&self, deps: &Deps) -> Result<()> {
         let (group, member) = deps
             .repo
             .group_with(self.group, &crate::keys::member(self.group, self.member))

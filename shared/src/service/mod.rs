@@ -7,6 +7,8 @@ pub mod accounts;
 mod announcements;
 pub mod audit;
 pub mod billing;
+#[cfg(feature = "identity-port")]
+pub mod contact;
 pub mod dissolution;
 #[cfg(feature = "files")]
 pub mod files;

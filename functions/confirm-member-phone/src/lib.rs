@@ -1,0 +1,37 @@
+//! `POST /groups/{groupId}/members/{accountId}/phone-verification`: confirms
+//! a phone change with the code texted to the new number (6 digits, 10
+//! minutes, 5 tries); the phone is then set, verified. Logged.
+//!
+//! Who: an admin of the member's managed group (everyone else: 404).
+//! DynamoDB: one `BatchGetItem`, one `GetItem`, then one `UpdateItem` (a
+//! wrong code) or one `TransactWriteItems` (code spent, audit entry).
+//! Cognito: one `AdminUpdateUserAttributes`.
+
+use lambda_http::{Body, Request, Response};
+use shared::api::PhoneCodeRequest;
+use shared::model::{AccountId, GroupId};
+use shared::service::{contact, managed};
+use shared::{Deps, http};
+
+/// Handles the request in its span; failures are problem responses, never `Err`.
+pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
+    http::serve("confirm-member-phone", &req, run(deps, &req)).await
+}
+
+async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
+    let caller = http::caller(req)?;
+    let gid = http::path_param(req, "groupId", GroupId::parse)?;
+    let aid = http::path_param(req, "accountId", AccountId::parse)?;
+    let origin = http::origin(req);
+    let acting = managed::Acting {
+        caller: &caller,
+        group: &gid,
+        member: &aid,
+        origin: &origin,
+    };
+    let body = http::json_body::<PhoneCodeRequest>(req)?;
+    http::json(
+        200,
+        &contact::confirm_phone(deps, acting, &body.code).await?,
+    )
+}
