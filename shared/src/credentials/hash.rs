@@ -106,7 +106,12 @@ mod tests {
 
     #[test]
     fn a_malformed_stored_hash_is_never_a_match() {
-        for phc in ["", "plaintext", "$argon2id$v=19$m=19456", "$argon2id$v=19$x"] {
+        for phc in [
+            "",
+            "plaintext",
+            "$argon2id$v=19$m=19456",
+            "$argon2id$v=19$x",
+        ] {
             let got = verify_password("Correct-Horse-1", phc);
             assert!(got.is_err(), "{phc:?}: {got:?}");
         }
