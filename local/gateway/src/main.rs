@@ -2,7 +2,8 @@
 //! stand-ins (or real AWS when the standard AWS environment names an
 //! endpoint), with the outbox sender and the job workers running beside it;
 //! `local token EMAIL` mints a token for it; `local schedule usage` fires a
-//! schedule on the running server now.
+//! schedule on the running server now; `local password --email EMAIL` gives
+//! a local user the password that password-confirmed changes check.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,6 +51,18 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:3000")]
         addr: SocketAddr,
     },
+    /// Give the local user EMAIL a password, read from standard input (one
+    /// line), on the running `serve`: the password that password-confirmed
+    /// changes check locally, where Cognito would in AWS. The user is the
+    /// account `local token EMAIL` signs in as; setting it again resets it.
+    Password {
+        /// The user's sign-in email.
+        #[arg(long)]
+        email: String,
+        /// Where `serve` listens.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+    },
     /// Print a bearer token for EMAIL, accepted by `serve`.
     Token {
         /// The signed-in person's email.
@@ -87,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve { addr } => serve(addr, &cli.data_dir, key).await,
         Command::Schedule { name, addr } => fire_schedule(&name, addr).await,
+        Command::Password { email, addr } => set_password(&email, addr).await,
     }
 }
 
@@ -145,15 +159,25 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
         let delivery = outbox_delivery(&standins, deps.clone(), data_dir).await?;
         (deps, Some((standins, delivery)))
     };
-    let app = local::app(deps.clone(), key)?.route(
-        "/_local/schedules/{name}",
-        axum::routing::post(
-            move |axum::extract::Path(name): axum::extract::Path<String>| {
-                let deps = deps.clone();
-                async move { run_schedule(&deps, &name).await }
-            },
-        ),
-    );
+    let identity =
+        shared::credentials::LocalIdentity::new(deps.repo.clone(), Arc::new(SystemClock));
+    let app = local::app(deps.clone(), key)?
+        .route(
+            "/_local/schedules/{name}",
+            axum::routing::post(
+                move |axum::extract::Path(name): axum::extract::Path<String>| {
+                    let deps = deps.clone();
+                    async move { run_schedule(&deps, &name).await }
+                },
+            ),
+        )
+        .route(
+            "/_local/credentials",
+            axum::routing::post(move |body: String| {
+                let identity = identity.clone();
+                async move { provision(&identity, &body).await }
+            }),
+        );
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -269,25 +293,108 @@ async fn run_schedule(deps: &Deps, name: &str) -> (axum::http::StatusCode, Strin
 
 /// `local schedule NAME`: asks the running `serve` to fire a schedule.
 async fn fire_schedule(name: &str, addr: SocketAddr) -> anyhow::Result<()> {
+    let (status, body) = post_local(addr, &format!("/_local/schedules/{name}"), "").await?;
+    if !status.starts_with("HTTP/1.1 200") {
+        anyhow::bail!("the schedule did not run: {status}");
+    }
+    println!("{}", body.trim());
+    Ok(())
+}
+
+/// What `local password` sends to the running `serve` (over loopback only).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct NewCredential {
+    email: String,
+    password: String,
+}
+
+/// The control route behind `local password`: the local identity adapter
+/// provisions the account `local token EMAIL` signs in as.
+async fn provision(
+    identity: &shared::credentials::LocalIdentity,
+    body: &str,
+) -> (axum::http::StatusCode, String) {
+    use axum::http::StatusCode;
+    use shared::credentials::IdentityError;
+    let Ok(body) = serde_json::from_str::<NewCredential>(body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "expected {\"email\": ..., \"password\": ...}".into(),
+        );
+    };
+    let email = match shared::model::EmailAddress::parse("email", &body.email) {
+        Ok(email) => email,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("email {}", e.reason)),
+    };
+    let account =
+        match shared::model::AccountId::parse("sub", &local::auth::local_subject(email.as_str())) {
+            Ok(account) => account,
+            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.reason),
+        };
+    match identity.provision(&account, &email, &body.password).await {
+        Ok(()) => (
+            StatusCode::OK,
+            format!("{{\"accountId\":\"{account}\",\"email\":\"{email}\"}}"),
+        ),
+        Err(IdentityError::InvalidPassword { reason }) => {
+            (StatusCode::BAD_REQUEST, format!("the password {reason}"))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "setting a local password failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "setting the password failed".into(),
+            )
+        }
+    }
+}
+
+/// `local password --email EMAIL`: reads the password from standard input
+/// (never an argument, so it stays out of shell history and `ps`) and asks
+/// the running `serve` to set it.
+async fn set_password(email: &str, addr: SocketAddr) -> anyhow::Result<()> {
+    use tokio::io::AsyncBufReadExt;
+    let mut line = String::new();
+    tokio::io::BufReader::new(tokio::io::stdin())
+        .read_line(&mut line)
+        .await
+        .context("reading the password from standard input")?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        anyhow::bail!(
+            "no password on standard input (try: echo 'Correct-Horse-1' | local password --email {email})"
+        );
+    }
+    let body = serde_json::to_string(&NewCredential {
+        email: email.to_owned(),
+        password: password.to_owned(),
+    })?;
+    let (status, reply) = post_local(addr, "/_local/credentials", &body).await?;
+    if !status.starts_with("HTTP/1.1 200") {
+        anyhow::bail!("the password was not set: {}", reply.trim());
+    }
+    println!("{}", reply.trim());
+    Ok(())
+}
+
+/// POSTs `body` (JSON, possibly empty) to the running `serve`; returns the
+/// status line and the response body.
+async fn post_local(addr: SocketAddr, path: &str, body: &str) -> anyhow::Result<(String, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr)
         .await
         .with_context(|| format!("is `local serve` running on {addr}?"))?;
     let request = format!(
-        "POST /_local/schedules/{name} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     );
     stream.write_all(request.as_bytes()).await?;
     let mut response = String::new();
     stream.read_to_string(&mut response).await?;
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    if !head.starts_with("HTTP/1.1 200") {
-        anyhow::bail!(
-            "the schedule did not run: {}",
-            head.lines().next().unwrap_or(head)
-        );
-    }
-    println!("{}", body.trim());
-    Ok(())
+    let status = head.lines().next().unwrap_or(head).to_owned();
+    Ok((status, body.to_owned()))
 }
 
 /// The invitation-token secret kept in `dir/invite-secret` (mode 0600),

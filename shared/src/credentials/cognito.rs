@@ -4,7 +4,9 @@
 //! **Username.** Every call names the user by the account id, which is the
 //! token's `sub`. In a pool with `UsernameAttributes: [email]` (ours),
 //! Cognito gives each user a generated username equal to its `sub`, and the
-//! admin API accepts either that username or the email alias. The `sub`
+//! admin API accepts either that username or the email alias (its reference
+//! also lets a local user's `sub` stand for the username whatever the pool's
+//! aliases). The `sub`
 //! never changes while the email does ([`IdentityPort::set_email`]), so the
 //! `sub` is the one that always names the same person, even mid-change.
 //! moto models the same (username = `sub`; the email alias also resolves).

@@ -48,6 +48,8 @@ pub trait IdentityPort: Send + Sync {
     /// [`IdentityError::WrongPassword`] if not, or if the account is unknown
     /// (so a guess learns nothing about which accounts exist);
     /// [`IdentityError::TooManyAttempts`] when throttled or locked out.
+    /// In Cognito a wrong password typed here counts toward the member's own
+    /// sign-in lockout, as a wrong password typed at sign-in would.
     async fn check_password(
         &self,
         account: &AccountId,
