@@ -8,6 +8,8 @@
 //! SNS in AWS, an Argon2 credential store and an SMS folder locally).
 
 pub mod api;
+#[cfg(feature = "snapshots")]
+pub mod archive;
 pub mod clock;
 #[cfg(feature = "identity-port")]
 pub mod credentials;

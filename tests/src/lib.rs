@@ -235,7 +235,8 @@ async fn spawn_on_client(
 }
 
 /// Builds the identity provider of a test app from its call recorder.
-type IdentityBuilder = Box<dyn FnOnce(&standins::calls::CallRecorder) -> shared::deps::Identity>;
+type IdentityBuilder =
+    Box<dyn FnOnce(&standins::calls::CallRecorder) -> shared::deps::Identity + Send>;
 
 async fn spawn_on_client_with(
     standins: StandIns,
@@ -535,10 +536,7 @@ impl TestApp {
             signed["url"].as_str().expect("url"),
         );
         for (k, v) in signed["headers"].as_object().expect("headers") {
-            // The body sets its own length (the signed one, if it is right).
-            if !k.eq_ignore_ascii_case("content-length") {
-                req = req.header(k.as_str(), v.as_str().expect("header value"));
-            }
+            req = req.header(k.as_str(), v.as_str().expect("header value"));
         }
         req.body(body).send().await.expect("S3 answers").status()
     }

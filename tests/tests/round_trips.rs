@@ -41,7 +41,7 @@ async fn every_operation_makes_its_documented_round_trips() {
     );
     costs!(
         app.patch(&g, &alice, json!({"name": "Initech Staff"})),
-        ["UpdateItem"],
+        ["TransactWriteItems", "GetItem"],
         "edit group"
     );
     costs!(
@@ -55,12 +55,12 @@ async fn every_operation_makes_its_documented_round_trips() {
             &alice,
             json!({"email": "bob@contoso.com"})
         ),
-        ["GetItem", "TransactWriteItems"],
+        ["GetItem", "GetItem", "TransactWriteItems"],
         "add admin"
     );
     costs!(
         app.delete(&format!("{g}/admins/{bob_id}"), &alice),
-        ["TransactWriteItems"],
+        ["GetItem", "TransactWriteItems"],
         "remove admin"
     );
 
@@ -234,5 +234,100 @@ async fn every_operation_makes_its_documented_round_trips() {
         ),
         ["TransactWriteItems"],
         "confirm dissolution"
+    );
+}
+
+#[tokio::test]
+async fn managed_access_operations_make_their_documented_round_trips() {
+    let app = spawn_app().await;
+    let (gid, alice) = app
+        .group_with_members(true, &["ana@initech.com".to_owned()])
+        .await;
+    let ana = app.token("ana@initech.com");
+    let ana_id = local::auth::local_subject("ana@initech.com");
+    app.post("/me/buckets", &ana, json!({"name": "ana-files"}))
+        .await;
+    let trips = || app.requests.take();
+
+    macro_rules! costs {
+        ($call:expr, $expected:expr, $what:literal) => {{
+            trips();
+            let reply = $call.await;
+            assert!(reply.status < 300, "{}: {reply:?}", $what);
+            assert_eq!(trips(), $expected as [&str; _], "{}", $what);
+            reply
+        }};
+    }
+
+    let upload = costs!(
+        app.post(
+            "/me/buckets/ana-files/uploads",
+            &ana,
+            json!({"path": "a/b.txt", "size": 2})
+        ),
+        ["TransactWriteItems"],
+        "upload URL"
+    );
+    let put = app
+        .put_presigned(&upload.body["upload"], b"hi".to_vec())
+        .await;
+    assert!(put.is_success(), "{put}");
+    let id = upload.body["uploadId"].as_str().expect("id");
+    costs!(
+        app.post(
+            &format!("/me/buckets/ana-files/uploads/{id}/complete"),
+            &ana,
+            json!({})
+        ),
+        ["GetItem", "BatchGetItem", "TransactWriteItems"],
+        "confirm upload"
+    );
+    costs!(
+        app.get("/me/buckets/ana-files/files?prefix=a/", &ana),
+        ["GetItem"],
+        "my files (and one ListObjectsV2)"
+    );
+    let m = format!("/groups/{gid}/members/{ana_id}");
+    costs!(
+        app.get(&format!("{m}/buckets"), &alice),
+        ["BatchGetItem", "PutItem", "Query"],
+        "member buckets"
+    );
+    costs!(
+        app.get(&format!("{m}/buckets/ana-files/files"), &alice),
+        ["BatchGetItem", "PutItem"],
+        "member files (and one ListObjectsV2)"
+    );
+    let snapshot = costs!(
+        app.post(
+            &format!("{m}/snapshots"),
+            &alice,
+            json!({"bucket": "ana-files", "paths": ["a/"]})
+        ),
+        ["TransactWriteItems"],
+        "ask for a snapshot"
+    );
+    app.run_jobs().await;
+    let sid = snapshot.body["id"].as_str().expect("id");
+    costs!(
+        app.get(&format!("{m}/snapshots/{sid}"), &alice),
+        ["BatchGetItem", "GetItem"],
+        "one snapshot"
+    );
+    costs!(
+        app.post(&format!("{m}/snapshots/{sid}/download"), &alice, json!({})),
+        ["BatchGetItem", "GetItem", "TransactWriteItems"],
+        "download a snapshot"
+    );
+    costs!(
+        app.get(&format!("/groups/{gid}/audit"), &alice),
+        ["GetItem", "Query"],
+        "group audit"
+    );
+    costs!(app.get("/me/audit", &ana), ["Query"], "my audit");
+    costs!(
+        app.delete("/me/buckets/ana-files/files?path=a/b.txt", &ana),
+        ["BatchGetItem", "TransactWriteItems"],
+        "delete my file (and one DeleteObject)"
     );
 }

@@ -57,15 +57,22 @@ pub async fn build(deps: &Deps, aid: &AccountId, sid: &Uuid) -> Result<()> {
         )
         .await;
     }
-    let written = archive::write_zip(s3, data, &entries, out, &key, PART_SIZE, |upload_id| {
-        let upload_id = upload_id.to_owned();
-        async move {
-            deps.repo
-                .set_snapshot_upload(aid, sid, Some(&upload_id))
-                .await
-                .map_err(|e| e.to_string())
-        }
-    })
+    // Owned captures: the future holds no borrow (so it is `Send` for any
+    // lifetime, as a spawned job needs).
+    let (repo, owner, id) = (deps.repo.clone(), aid.clone(), *sid);
+    let noted = move |upload_id: String| async move {
+        repo.set_snapshot_upload(&owner, &id, Some(&upload_id))
+            .await
+    };
+    let written = archive::write_zip(
+        s3,
+        data,
+        &entries,
+        out,
+        &key,
+        archive::DEFAULT_PART_SIZE,
+        noted,
+    )
     .await;
     let outcome = match written {
         Ok(written) => SnapshotOutcome::Ready {
