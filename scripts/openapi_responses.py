@@ -65,6 +65,44 @@ check("GET","/groups/{groupId}/members/{accountId}/computers/{computerId}",f"/gr
 check("GET","/groups/{groupId}/billing",f"/groups/{g}/billing",a)
 check("PUT","/groups/{groupId}/billing/payment-method",f"/groups/{g}/billing/payment-method",a,{"reference":"pm_1NxYz2AbC","last4":"4242"})
 check("GET","/groups/{groupId}/billing",f"/groups/{g}/billing",a)
+# files and managed access: di joins g (managed, consenting), uploads a file,
+# ann browses it, snapshots it (the gateway's job loop builds it), downloads
+# and orders it; a contact change with a wrong password; the audit logs
+import time, urllib.request
+L2=json.loads(check("POST","/groups/{groupId}/invite-link",f"/groups/{g}/invite-link",a))["token"]
+di=tok("di@contoso.com")
+check("POST","/invitations/{token}/join",f"/invitations/{L2}/join",di,{"acceptManagedAccess":True,"region":"us-west"})
+dq=json.loads(call("GET","/me",di)[1])["id"]
+check("POST","/groups/{groupId}/requests/{accountId}/approve",f"/groups/{g}/requests/{dq}/approve",a)
+check("POST","/me/buckets","/me/buckets",di,{"name":"di-files"})
+up=json.loads(check("POST","/me/buckets/{name}/uploads","/me/buckets/di-files/uploads",di,{"path":"docs/a.txt","size":5}))
+req=urllib.request.Request(up["upload"]["url"],data=b"hello",method="PUT",headers=up["upload"]["headers"])
+urllib.request.urlopen(req).read()
+check("POST","/me/buckets/{name}/uploads/{uploadId}/complete",f"/me/buckets/di-files/uploads/{up['uploadId']}/complete",di)
+early=json.loads(check("POST","/me/buckets/{name}/uploads","/me/buckets/di-files/uploads",di,{"path":"docs/b.txt","size":3}))
+check("POST","/me/buckets/{name}/uploads/{uploadId}/complete",f"/me/buckets/di-files/uploads/{early['uploadId']}/complete",di)
+check("GET","/me/buckets/{name}/files","/me/buckets/di-files/files?prefix=docs/",di)
+m=f"/groups/{g}/members/{dq}"
+check("GET","/groups/{groupId}/members/{accountId}/buckets",f"{m}/buckets",a)
+check("GET","/groups/{groupId}/members/{accountId}/buckets/{name}/files",f"{m}/buckets/di-files/files?limit=1",a)
+check("GET","/groups/{groupId}/members/{accountId}/buckets",f"{m}/buckets",b and tok("zed@else.org"))
+sn=json.loads(check("POST","/groups/{groupId}/members/{accountId}/snapshots",f"{m}/snapshots",a,{"bucket":"di-files","paths":["docs/"]}))["id"]
+check("POST","/groups/{groupId}/members/{accountId}/snapshots/{snapshotId}/download",f"{m}/snapshots/{sn}/download",a)
+for _ in range(100):
+    if json.loads(call("GET",f"{m}/snapshots/{sn}",a)[1])["state"]!="pending": break
+    time.sleep(0.1)
+check("GET","/groups/{groupId}/members/{accountId}/snapshots/{snapshotId}",f"{m}/snapshots/{sn}",a)
+check("GET","/groups/{groupId}/members/{accountId}/snapshots",f"{m}/snapshots",a)
+check("POST","/groups/{groupId}/members/{accountId}/snapshots/{snapshotId}/download",f"{m}/snapshots/{sn}/download",a)
+check("POST","/groups/{groupId}/members/{accountId}/snapshots/{snapshotId}/usb-orders",f"{m}/snapshots/{sn}/usb-orders",a,
+      {"address":{"recipient":"Ann","lines":["1 Main St"],"city":"Austin","postalCode":"78701","country":"US"},"paymentReference":"pi_1"})
+check("POST","/groups/{groupId}/members/{accountId}/account-changes",f"{m}/account-changes",a,{"currentPassword":"Not-Her-Password-1","newPassword":"Another-Password-2"})
+check("POST","/groups/{groupId}/members/{accountId}/phone-verification",f"{m}/phone-verification",a,{"code":"123456"})
+check("GET","/me/snapshots","/me/snapshots",di)
+check("GET","/me/audit","/me/audit?limit=2",di)
+check("GET","/groups/{groupId}/audit",f"/groups/{g}/audit",a)
+check("DELETE","/me/buckets/{name}/files","/me/buckets/di-files/files?path=docs/a.txt",di)
+check("DELETE","/me/buckets/{name}/files","/me/buckets/di-files/files?path=docs/a.txt",di)
 # errors
 check("POST","/groups","/groups",a,{"name":"","products":[],"managed":True})
 check("GET","/groups/{groupId}",f"/groups/{g}",tok("zed@else.org"))
