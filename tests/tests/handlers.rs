@@ -363,6 +363,16 @@ async fn the_schedule_and_job_events_record_usage_and_dissolve_a_group() {
         .expect("group");
     assert_eq!(group.status, shared::model::GroupStatus::Active);
 
+    // A snapshot job for a snapshot that is gone (expired, say) succeeds
+    // without doing anything; the same message with an S3 outage would fail.
+    let snapshot: SqsEvent = fixture("sqs/build-snapshot.json");
+    let response = build_snapshot::handler(
+        &app.deps,
+        lambda_runtime::LambdaEvent::new(snapshot, context.clone()),
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+
     // A message that is not a job is reported failed, to end in the DLQ.
     let mut junk = dissolve;
     junk.records[0].body = Some("{\"job\":\"mystery\"}".into());
