@@ -3,9 +3,12 @@
 //!
 //! Features keep each Lambda to what it uses: the HTTP functions need none;
 //! `delivery` adds the outbox sender and its SES v2, EventBridge and folder
-//! adapters; `eml` adds reading delivered messages back (tests, local run).
+//! adapters; `eml` adds reading delivered messages back (tests, local run);
+//! `snapshots` adds the zip-to-S3 archive builder.
 
 pub mod api;
+#[cfg(feature = "snapshots")]
+pub mod archive;
 pub mod clock;
 #[cfg(feature = "delivery")]
 pub mod delivery;
