@@ -6,6 +6,7 @@
 //! adapters; `eml` adds reading delivered messages back (tests, local run);
 //! `identity-port` adds the password-confirmed changes' ports (Cognito and
 //! SNS in AWS, an Argon2 credential store and an SMS folder locally).
+//! `snapshots` adds the zip-to-S3 archive builder.
 
 pub mod api;
 #[cfg(feature = "snapshots")]

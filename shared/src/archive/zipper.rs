@@ -1,6 +1,6 @@
 //! The zip format side: entries go in, fixed-size parts of the archive come
-//! out. No S3 here, so the ZIP64 cases (millions of bytes, tens of
-//! thousands of entries) are tested without a server.
+//! out. No S3 here, so the ZIP64 cases (an entry past 4 GiB, more than
+//! 65,535 entries) are tested without a server.
 
 use std::io::Write;
 use std::mem;
@@ -239,8 +239,7 @@ mod tests {
     #[ignore = "writes and reads 4.1 GiB"]
     fn entries_and_offsets_past_4_gib_make_a_valid_zip64_archive() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = std::path::PathBuf::from("/tmp/zip-check/big.zip");
-        let _ = &dir;
+        let path = dir.path().join("big.zip");
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
         let size = (1u64 << 32) + 100 * 1024 * 1024;
         let chunk = vec![7u8; 1024 * 1024];
@@ -257,9 +256,6 @@ mod tests {
         }
         zipper.start("after.txt", Some(5), None).expect("start");
         zipper.write(b"after").expect("write");
-        zipper.start("é/ü.txt", Some(2), None).expect("start");
-        zipper.write(b"hi").expect("write");
-        zipper.start("empty", Some(0), None).expect("start");
         for part in zipper.finish().expect("finish") {
             file.write_all(&part).expect("write part");
         }
