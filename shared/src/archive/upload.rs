@@ -91,8 +91,9 @@ impl Upload {
     }
 
     /// Uploads `body` as the next part: waits for the part before it to be
-    /// stored, then sends this one in the background, so the archive goes
-    /// on filling the next part meanwhile and at most one part is in flight.
+    /// stored (if [`Upload::settle`] has not already), then sends this one
+    /// in the background, so the archive goes on filling the next part
+    /// meanwhile and at most one part is in flight.
     pub(crate) async fn send(&mut self, body: Vec<u8>) -> Result<(), ArchiveError> {
         self.settle().await?;
         let number = u32::try_from(self.done.len() + 1).unwrap_or(u32::MAX);
@@ -125,8 +126,8 @@ impl Upload {
         Ok(())
     }
 
-    /// Waits for the part in flight, if any.
-    async fn settle(&mut self) -> Result<(), ArchiveError> {
+    /// Waits for the part in flight, if any, to be stored.
+    pub(crate) async fn settle(&mut self) -> Result<(), ArchiveError> {
         if let Some(task) = self.in_flight.take() {
             let part = task
                 .await

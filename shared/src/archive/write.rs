@@ -104,14 +104,38 @@ async fn stream(
             .await
             .map_err(|e| ArchiveError::s3("GetObject", &entry.key, e))?
         {
-            zipper.write(&chunk)?;
-            while let Some(part) = zipper.full_part() {
-                upload.send(part).await?;
-            }
+            feed(&mut zipper, upload, &chunk).await?;
         }
     }
+    upload.settle().await?;
     for part in zipper.finish()? {
         upload.send(part).await?;
     }
     Ok(())
+}
+
+/// Writes `bytes` to the current entry, never more than the current part
+/// has room for (the SDK's chunks can be hundreds of KiB), and uploads each
+/// part it fills.
+async fn feed(
+    zipper: &mut Zipper,
+    upload: &mut Upload,
+    mut bytes: &[u8],
+) -> Result<(), ArchiveError> {
+    loop {
+        while zipper.part_ready() {
+            // Cut the part only once the one before is stored, so no more
+            // than two parts' buffers are ever alive.
+            upload.settle().await?;
+            if let Some(part) = zipper.full_part() {
+                upload.send(part).await?;
+            }
+        }
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let (now, later) = bytes.split_at(bytes.len().min(zipper.room()));
+        zipper.write(now)?;
+        bytes = later;
+    }
 }

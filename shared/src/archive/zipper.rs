@@ -15,9 +15,10 @@ use super::ArchiveError;
 /// Sizes from which an entry needs ZIP64 sizes (the zip crate's threshold).
 const ZIP64_SIZE: u64 = u32::MAX as u64;
 
-/// Room beyond a part for the chunk that overflows it, so a part's buffer
-/// is allocated once rather than grown.
-const SLACK: usize = 256 * 1024;
+/// Room beyond a part for the headers that may overflow it (a local header
+/// is at most 64 KiB; bodies are written only up to the part's end), so a
+/// part's buffer is allocated once rather than grown.
+const SLACK: usize = 128 * 1024;
 
 /// A zip archive being written as a stream and cut into parts.
 pub(crate) struct Zipper {
@@ -64,6 +65,16 @@ impl Zipper {
         self.zip
             .write_all(bytes)
             .map_err(|e| ArchiveError::Zip(e.into()))
+    }
+
+    /// Whether the archive has grown by a full part.
+    pub(crate) fn part_ready(&self) -> bool {
+        self.spool.len() >= self.part_size
+    }
+
+    /// Bytes the current part can still take (none once it is full).
+    pub(crate) fn room(&self) -> usize {
+        self.part_size.saturating_sub(self.spool.len())
     }
 
     /// The next full part, if the archive has grown by one.
@@ -128,11 +139,15 @@ impl Spool {
         if buffer.len() < size {
             return None;
         }
-        let capacity = buffer.capacity().max(size.saturating_add(SLACK));
-        let mut rest = Vec::with_capacity(capacity.max(buffer.len() - size));
+        let tail = buffer.len() - size;
+        let mut rest = Vec::with_capacity(size.saturating_add(SLACK).max(tail));
         rest.extend_from_slice(&buffer[size..]);
         buffer.truncate(size);
         Some(mem::replace(&mut *buffer, rest))
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 
     /// Whatever is left.
