@@ -245,6 +245,12 @@ pub fn password_failures(aid: &AccountId, hour: i64) -> Key {
     key(account_gsi_pk(aid), format!("PWFAIL#{hour}"))
 }
 
+/// The counter of codes texted for an account's phone changes in one hour,
+/// behind the limit on texts one member can be sent.
+pub fn phone_codes(aid: &AccountId, hour: i64) -> Key {
+    key(account_gsi_pk(aid), format!("PHONECODES#{hour}"))
+}
+
 /// A phone change waiting for its SMS code.
 pub fn phone_change(aid: &AccountId) -> Key {
     key(account_gsi_pk(aid), "PHONECHANGE")

@@ -1025,3 +1025,32 @@ async fn repeated_wrong_passwords_are_limited_even_for_the_right_one() {
         .await;
     assert_eq!(later.status, 200, "{later:?}");
 }
+
+#[tokio::test]
+async fn a_member_is_texted_at_most_three_codes_an_hour() {
+    let app = spawn_app().await;
+    let s = managed_group(&app).await;
+    app.set_password("ana@initech.com", PASSWORD).await;
+    let path = format!("/groups/{}/members/{}/account-changes", s.gid, s.ana_id);
+    for n in 0..3 {
+        let phone = format!("+1415555010{n}");
+        let asked = app
+            .post(
+                &path,
+                &s.alice,
+                json!({"currentPassword": PASSWORD, "phone": phone}),
+            )
+            .await;
+        assert_eq!(asked.status, 202, "code {n}: {asked:?}");
+    }
+    let fourth = app
+        .post(
+            &path,
+            &s.alice,
+            json!({"currentPassword": PASSWORD, "phone": "+14155550109"}),
+        )
+        .await;
+    assert_eq!(fourth.status, 429, "{fourth:?}");
+    assert!(fourth.retry_after.is_some(), "{fourth:?}");
+    assert!(app.texts_to("+14155550109").is_empty(), "no fourth text");
+}

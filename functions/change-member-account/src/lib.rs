@@ -3,7 +3,7 @@
 //! per request), only with the member's current password. A phone answers
 //! 202 and takes effect once the code texted to it is confirmed at
 //! `.../phone-verification`. Wrong passwords are limited per member account
-//! and hour (429). Logged. Nothing here removes the member or deletes the
+//! and hour, and texts to 3 per member account and hour (429). Logged. Nothing here removes the member or deletes the
 //! account.
 //!
 //! Who: an admin of the member's managed group (everyone else: 404).

@@ -49,11 +49,48 @@ impl Repository {
         max: u32,
     ) -> Result<()> {
         let hour = now.unix_timestamp() / 3600;
+        self.reserve_in_hour(
+            keys::password_failures(aid, hour),
+            now,
+            max,
+            "too many wrong passwords for this account; try again later",
+        )
+        .await
+    }
+
+    /// Reserves one code texted for `aid`'s phone changes in this hour,
+    /// under `max` (a member is never flooded with texts). One conditional
+    /// `UpdateItem`.
+    pub async fn reserve_phone_code(
+        &self,
+        aid: &AccountId,
+        now: OffsetDateTime,
+        max: u32,
+    ) -> Result<()> {
+        let hour = now.unix_timestamp() / 3600;
+        self.reserve_in_hour(
+            keys::phone_codes(aid, hour),
+            now,
+            max,
+            "too many codes texted for this account this hour; try again later",
+        )
+        .await
+    }
+
+    /// Adds one to an hourly counter under `max`, kept two hours (TTL).
+    async fn reserve_in_hour(
+        &self,
+        key: crate::keys::Key,
+        now: OffsetDateTime,
+        max: u32,
+        refusal: &str,
+    ) -> Result<()> {
+        let hour = now.unix_timestamp() / 3600;
         let result = self
             .client
             .update_item()
             .table_name(self.table())
-            .set_key(Some(key_map(&keys::password_failures(aid, hour))))
+            .set_key(Some(key_map(&key)))
             .update_expression("ADD attempts :one SET expiresAt = :ttl")
             .condition_expression("attribute_not_exists(attempts) OR attempts < :max")
             .expression_attribute_values(":one", n(1))
@@ -69,7 +106,7 @@ impl Repository {
             {
                 let left = u64::try_from((hour + 1) * 3600 - now.unix_timestamp()).unwrap_or(1);
                 Err(too_many(
-                    "too many wrong passwords for this account; try again later",
+                    refusal,
                     std::time::Duration::from_secs(left.max(1)),
                 ))
             }

@@ -23,6 +23,8 @@ use crate::repo::PhoneChange;
 
 /// Wrong current passwords allowed per member account and hour.
 pub const PASSWORD_CHECKS_PER_HOUR: u32 = 5;
+/// Codes texted per member account and hour.
+pub const CODES_PER_HOUR: u32 = 3;
 /// Wrong codes allowed per phone change.
 pub const CODE_ATTEMPTS: u32 = 5;
 /// How long a texted code works.
@@ -174,6 +176,9 @@ pub async fn change_account(
             ("signIn", AuditAction::SignInChanged)
         }
         AccountChange::Phone(phone) => {
+            deps.repo
+                .reserve_phone_code(member, now, CODES_PER_HOUR)
+                .await?;
             let code = new_code();
             let salt = hex(&rand::random::<[u8; 16]>());
             let pending = PhoneChange {
