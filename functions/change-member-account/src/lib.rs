@@ -2,14 +2,15 @@
 //! managed member's email, phone, password or sign-in settings (exactly one
 //! per request), only with the member's current password. A phone answers
 //! 202 and takes effect once the code texted to it is confirmed at
-//! `.../phone-verification`. Wrong passwords are limited per member account
-//! and hour, and texts to 3 per member account and hour (429). Logged. Nothing here removes the member or deletes the
-//! account.
+//! `.../phone-verification`. Wrong passwords are limited to 5 per member
+//! account and hour, texted codes to 3 (429). Logged. Nothing here removes
+//! the member or deletes the account.
 //!
 //! Who: an admin of the member's managed group (everyone else: 404).
 //! DynamoDB: one `BatchGetItem` (group, member), one or two `UpdateItem`
-//! (the reserved password check), one `TransactWriteItems` (audit entry;
-//! for a phone, the pending change). Cognito: `AdminInitiateAuth` and one
+//! (the reserved password check), for a phone one more `UpdateItem` (codes
+//! this hour), one `TransactWriteItems` (audit entry; for a phone, the
+//! pending change). Cognito: `AdminInitiateAuth` and one
 //! admin update; SNS: one `Publish` for a phone.
 
 use lambda_http::{Body, Request, Response};
