@@ -2,7 +2,8 @@
 path parameter schemathesis sends names something that exists: a group that
 its admin (ann) runs with a second admin, an invite link, email invitations,
 two pending requests, members, and ann's own membership, computers and
-buckets. What an operation ends (revoking, removing, retiring, deleting,
+buckets; a managed member's bucket with a file and a built snapshot of it,
+and an upload of ann's waiting for its confirmation. What an operation ends (revoking, removing, retiring, deleting,
 rotating or disabling the link) gets a thing of its own, and the link and
 dissolution operations a second group, so the others keep finding theirs.
 Prints `NAME=value` lines for the schemathesis config (scripts/
@@ -56,6 +57,35 @@ bucket, deleted = "ann-photos", "ann-old"
 for b in (bucket, deleted):
     call("POST", "/me/buckets", ann, {"name": b}, want=(201,))
 
+# Managed access: eve (a member who accepted it) has a bucket with a file,
+# and ann a snapshot of it (built by the gateway's job loop); ann has an
+# upload whose bytes are in S3, waiting for its confirmation.
+import time
+import urllib.request
+
+
+def upload(token, bucket, path, data):
+    handed = call("POST", f"/me/buckets/{bucket}/uploads", token,
+                  {"path": path, "size": len(data)}, want=(201,))
+    put = urllib.request.Request(handed["upload"]["url"], data=data, method="PUT",
+                                 headers=handed["upload"]["headers"])
+    urllib.request.urlopen(put).read()
+    return handed["uploadId"]
+
+
+eve = token("eve@contoso.com")
+member_bucket = "eve-files"
+call("POST", "/me/buckets", eve, {"name": member_bucket}, want=(201,))
+done = upload(eve, member_bucket, "docs/plan.txt", b"the plan")
+call("POST", f"/me/buckets/{member_bucket}/uploads/{done}/complete", eve)
+snapshot = call("POST", f"/groups/{gid}/members/{ids['eve']}/snapshots", ann,
+                {"bucket": member_bucket, "paths": ["docs/"]}, want=(202,))["id"]
+for _ in range(100):
+    if call("GET", f"/groups/{gid}/members/{ids['eve']}/snapshots/{snapshot}", ann)["state"] != "pending":
+        break
+    time.sleep(0.1)
+pending_upload = upload(ann, bucket, "inbox/new.txt", b"new")
+
 # Who joins through the link (ann already belongs to the group), who adds
 # themself (bob administers it without being a member) and who leaves (hal,
 # a member, so that ann stays one): each succeeds once, then meets the rule
@@ -83,5 +113,8 @@ for name, value in {
     "ROBUST_RETIRED_COMPUTER_ID": retired,
     "ROBUST_BUCKET_NAME": bucket,
     "ROBUST_DELETED_BUCKET_NAME": deleted,
+    "ROBUST_MEMBER_BUCKET_NAME": member_bucket,
+    "ROBUST_SNAPSHOT_ID": snapshot,
+    "ROBUST_UPLOAD_ID": pending_upload,
 }.items():
     print(f"{name}={value}")
