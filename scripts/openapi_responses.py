@@ -97,7 +97,7 @@ check("POST","/groups/{groupId}/members/{accountId}/snapshots/{snapshotId}/downl
 check("POST","/groups/{groupId}/members/{accountId}/snapshots/{snapshotId}/usb-orders",f"{m}/snapshots/{sn}/usb-orders",a,
       {"address":{"recipient":"Ann","lines":["1 Main St"],"city":"Austin","postalCode":"78701","country":"US"},"paymentReference":"pi_1"})
 check("POST","/groups/{groupId}/members/{accountId}/account-changes",f"{m}/account-changes",a,{"currentPassword":"Not-Her-Password-1","newPassword":"Another-Password-2"})
-check("POST","/groups/{groupId}/members/{accountId}/phone-verification",f"{m}/phone-verification",a,{"code":"123456"})
+check("POST","/groups/{groupId}/members/{accountId}/contact-verification",f"{m}/contact-verification",a,{"code":"123456"})
 check("GET","/me/snapshots","/me/snapshots",di)
 check("GET","/me/audit","/me/audit?limit=2",di)
 check("GET","/groups/{groupId}/audit",f"/groups/{g}/audit",a)

@@ -245,15 +245,15 @@ pub fn password_failures(aid: &AccountId, hour: i64) -> Key {
     key(account_gsi_pk(aid), format!("PWFAIL#{hour}"))
 }
 
-/// The counter of codes texted for an account's phone changes in one hour,
-/// behind the limit on texts one member can be sent.
-pub fn phone_codes(aid: &AccountId, hour: i64) -> Key {
-    key(account_gsi_pk(aid), format!("PHONECODES#{hour}"))
+/// The counter of codes sent for an account's phone and email changes in
+/// one hour, behind the limit on codes one member can be sent.
+pub fn contact_codes(aid: &AccountId, hour: i64) -> Key {
+    key(account_gsi_pk(aid), format!("CONTACTCODES#{hour}"))
 }
 
-/// A phone change waiting for its SMS code.
-pub fn phone_change(aid: &AccountId) -> Key {
-    key(account_gsi_pk(aid), "PHONECHANGE")
+/// A phone or email change waiting for the code sent to the new address.
+pub fn contact_change(aid: &AccountId) -> Key {
+    key(account_gsi_pk(aid), "CONTACTCHANGE")
 }
 
 /// An account's local credential (the Argon2 password hash and the

@@ -182,7 +182,7 @@ async fn invoke(app: &TestApp, function: &str, request: Request) -> Response<Bod
         "download-snapshot" => Box::pin(download_snapshot::handler(deps, request)).await,
         "order-usb-drive" => Box::pin(order_usb_drive::handler(deps, request)).await,
         "change-member-account" => Box::pin(change_member_account::handler(deps, request)).await,
-        "confirm-member-phone" => Box::pin(confirm_member_phone::handler(deps, request)).await,
+        "confirm-member-contact" => Box::pin(confirm_member_contact::handler(deps, request)).await,
         other => panic!("no handler is wired for {other}: add it to `invoke` in fixtures.rs"),
     }
 }
@@ -536,7 +536,7 @@ async fn fixture_upload(app: &TestApp) {
 
 /// Erin's password, which `change-member-account` gives.
 const ERIN_PASSWORD: &str = "Erin-Password-1";
-/// The code `confirm-member-phone` gives.
+/// The code `confirm-member-contact` gives (for a new phone).
 const PHONE_CODE: &str = "123456";
 
 /// Erin's credential in the local identity provider.
@@ -563,8 +563,10 @@ async fn pending_phone(app: &TestApp) {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let change = shared::repo::PhoneChange {
-        phone: shared::model::PhoneNumber::parse("phone", "+14155550123").expect("phone"),
+    let change = shared::repo::ContactChange {
+        target: shared::repo::ContactTarget::Phone {
+            phone: shared::model::PhoneNumber::parse("phone", "+14155550123").expect("phone"),
+        },
         code_hash: hash,
         salt,
         attempts: 0,
@@ -580,7 +582,7 @@ async fn pending_phone(app: &TestApp) {
         now,
     );
     app.repo()
-        .start_phone_change(&erin, &change, &entry)
+        .start_contact_change(&erin, &change, &entry, None)
         .await
         .expect("the pending phone change");
 }
@@ -1220,7 +1222,7 @@ async fn arrange(app: &TestApp, function: &str) -> Expect {
                 )
             })
         }
-        "confirm-member-phone" => {
+        "confirm-member-contact" => {
             erin_managed(app, false).await;
             erin_password(app).await;
             pending_phone(app).await;

@@ -830,8 +830,17 @@ async fn every_function_runs(app: &TestApp, cognito: &e2e::CognitoOnMoto) -> BTr
         403,
         "a wrong current password",
     );
+    expect(
+        app.post(
+            &changes,
+            &alice,
+            json!({"currentPassword": "Frank-Password-1", "email": "frank@initech-new.com"}),
+        )
+        .await,
+        202,
+        "a new email (a code mailed to it)",
+    );
     for body in [
-        json!({"currentPassword": "Frank-Password-1", "email": "frank@initech-new.com"}),
         json!({"currentPassword": "Frank-Password-1", "newPassword": "Frank-Password-2"}),
         json!({"currentPassword": "Frank-Password-2", "signIn": {"sms": false}}),
     ] {
@@ -856,7 +865,7 @@ async fn every_function_runs(app: &TestApp, cognito: &e2e::CognitoOnMoto) -> BTr
         .filter(char::is_ascii_digit)
         .take(6)
         .collect();
-    let verification = format!("{acting}/phone-verification");
+    let verification = format!("{acting}/contact-verification");
     let wrong = if code == "000000" { "111111" } else { "000000" };
     expect(
         app.post(&verification, &alice, json!({"code": wrong}))

@@ -543,6 +543,14 @@ async fn snapshots_refuse_bad_selections_and_fail_when_their_files_are_gone() {
     );
 }
 
+/// The first run of exactly six digits in a message: its code.
+fn six_digits(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() == 6)
+        .unwrap_or_else(|| panic!("no code in {text:?}"))
+        .to_owned()
+}
+
 /// Ana's password in the local identity provider.
 const PASSWORD: &str = "Correct-Horse-9";
 
@@ -893,12 +901,33 @@ async fn contact_changes_need_the_members_current_password_and_a_phone_waits_for
     assert_eq!(done, json!({"change": "password", "status": "done"}));
     let old = change(json!({"currentPassword": PASSWORD, "signIn": {"sms": false}})).await;
     assert_eq!(old.status, 403, "the old password no longer works: {old:?}");
-    ok(
+    let verify = |code: String| {
+        let app = &app;
+        let m = &m;
+        let alice = &s.alice;
+        async move {
+            app.post(
+                &format!("{m}/contact-verification"),
+                alice,
+                json!({"code": code}),
+            )
+            .await
+        }
+    };
+
+    // A new email waits for the code sent to it: an address is never made
+    // the member's without proof.
+    let email = ok(
         change(json!({"currentPassword": "Battery-Staple-42", "email": "ana@initech-new.com"}))
             .await,
-        200,
+        202,
         "new email",
     );
+    assert_eq!(email["change"], "email");
+    let mails = app.inbox("ana@initech-new.com").await;
+    assert_eq!(mails.len(), 1, "one code mailed to the new address");
+    let code = six_digits(&mails[0].text);
+    ok(verify(code).await, 200, "the emailed code");
 
     // A phone waits for the code texted to it.
     let pending = ok(
@@ -909,30 +938,13 @@ async fn contact_changes_need_the_members_current_password_and_a_phone_waits_for
     assert_eq!(pending["status"], "pending");
     let texts = app.texts_to("+14155550123");
     assert_eq!(texts.len(), 1, "one code texted to the new number");
-    let code: String = texts[0]
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(6)
-        .collect();
+    let code = six_digits(&texts[0]);
     let sms_on =
         change(json!({"currentPassword": "Battery-Staple-42", "signIn": {"sms": true}})).await;
     assert_eq!(
         sms_on.status, 400,
         "SMS codes need the phone verified first: {sms_on:?}"
     );
-    let verify = |code: String| {
-        let app = &app;
-        let m = &m;
-        let alice = &s.alice;
-        async move {
-            app.post(
-                &format!("{m}/phone-verification"),
-                alice,
-                json!({"code": code}),
-            )
-            .await
-        }
-    };
     let wrong_code = if code == "000000" { "111111" } else { "000000" };
     let bad = verify(wrong_code.to_owned()).await;
     assert_eq!(bad.status, 403, "{bad:?}");
@@ -952,11 +964,7 @@ async fn contact_changes_need_the_members_current_password_and_a_phone_waits_for
         202,
         "another phone",
     );
-    let later: String = app.texts_to("+14155550199")[0]
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(6)
-        .collect();
+    let later = six_digits(&app.texts_to("+14155550199")[0]);
     app.clock.advance(time::Duration::minutes(11));
     let expired = verify(later).await;
     assert_eq!(expired.status, 410, "{expired:?}");
@@ -977,6 +985,7 @@ async fn contact_changes_need_the_members_current_password_and_a_phone_waits_for
             "phoneChanged",
             "phoneChangeRequested",
             "emailChanged",
+            "emailChangeRequested",
             "passwordChanged"
         ]
     );

@@ -1,8 +1,8 @@
 //! `POST /groups/{groupId}/members/{accountId}/account-changes`: changes a
 //! managed member's email, phone, password or sign-in settings (exactly one
-//! per request), only with the member's current password. A phone answers
-//! 202 and takes effect once the code texted to it is confirmed at
-//! `.../phone-verification`. Wrong passwords are limited to 5 per member
+//! per request), only with the member's current password. A phone or email
+//! answers 202 and takes effect once the code sent to it is confirmed at
+//! `.../contact-verification`. Wrong passwords are limited to 5 per member
 //! account and hour, texted codes to 3 (429). Logged. Nothing here removes
 //! the member or deletes the account.
 //!

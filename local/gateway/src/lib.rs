@@ -96,7 +96,7 @@ handlers! {
     "download-snapshot" => download_snapshot,
     "order-usb-drive" => order_usb_drive,
     "change-member-account" => change_member_account,
-    "confirm-member-phone" => confirm_member_phone,
+    "confirm-member-contact" => confirm_member_contact,
 }
 
 /// Largest request body the gateway passes on: API Gateway HTTP API's

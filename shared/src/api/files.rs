@@ -70,7 +70,7 @@ pub struct AuditPage {
 pub struct AccountChangeRequest {
     /// The member's current password (never logged or stored).
     pub current_password: String,
-    /// A new sign-in and contact email.
+    /// A new sign-in and contact email; takes effect once the emailed code is confirmed.
     #[serde(default)]
     pub email: Option<String>,
     /// A new phone number (E.164); takes effect once the texted code is confirmed.
@@ -84,10 +84,10 @@ pub struct AccountChangeRequest {
     pub sign_in: Option<serde_json::Value>,
 }
 
-/// `POST /groups/{gid}/members/{aid}/phone-verification`.
+/// `POST /groups/{gid}/members/{aid}/contact-verification`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PhoneCodeRequest {
-    /// The code texted to the new number.
+pub struct ContactCodeRequest {
+    /// The code sent to the new number or address.
     pub code: String,
 }

@@ -15,8 +15,8 @@ pub use billing::{
 };
 pub use computers::{CheckInRequest, ComputerRow, CreateBucketRequest, Page, Synopsis};
 pub use files::{
-    AccountChangeRequest, AuditPage, CreateSnapshotRequest, CreateUploadRequest, PhoneCodeRequest,
-    UploadView, UsbOrderRequest,
+    AccountChangeRequest, AuditPage, ContactCodeRequest, CreateSnapshotRequest,
+    CreateUploadRequest, UploadView, UsbOrderRequest,
 };
 pub use groups::{AddAdminRequest, AdminView, CreateGroupRequest, GroupView, UpdateGroupRequest};
 pub use membership::{

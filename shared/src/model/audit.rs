@@ -78,7 +78,9 @@ pub enum AuditAction {
         /// The order.
         order_id: Uuid,
     },
-    /// Changed the member's email address.
+    /// Asked to change the member's email (a code went to the new address).
+    EmailChangeRequested,
+    /// Confirmed the code: the member's email changed.
     EmailChanged,
     /// Asked to change the member's phone (a code went to the new number).
     PhoneChangeRequested,

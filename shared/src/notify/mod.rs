@@ -148,6 +148,24 @@ pub fn admins_changed(
         .to(admins)
 }
 
+/// The code that proves a new sign-in address is the member's, sent to that
+/// address when a group administrator changes it on their behalf.
+pub fn email_change_code(to: &EmailAddress, group: &GroupName, code: &str) -> OutboxEmail {
+    Letter::new(format!("Your verification code for {group}"))
+        .para(
+            Para::new()
+                .text("An administrator of ")
+                .strong(group.as_str())
+                .text(" is making this the email address of your account. Give them this code to confirm it: ")
+                .strong(code)
+                .text(". It expires in 10 minutes."),
+        )
+        .para(Para::new().text(
+            "If you did not expect this, do not share the code, and tell your group's administrators.",
+        ))
+        .to(vec![to.clone()])
+}
+
 /// Welcomes a new member and restates what the group's admins can do with
 /// their account.
 pub fn welcome(to: &EmailAddress, group: &GroupName, managed: bool) -> OutboxEmail {

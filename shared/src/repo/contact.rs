@@ -1,7 +1,7 @@
 //! What password-confirmed changes keep in the table: the limit on wrong
 //! current passwords (a counter per member account and hour, reserved
-//! before each check so concurrent guesses cannot exceed it), and a phone
-//! change waiting for the code sent to the new number.
+//! before each check so concurrent guesses cannot exceed it), and a phone or
+//! email change waiting for the code sent to the new number or address.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
@@ -12,15 +12,32 @@ use super::tx::{Expr, Guard, Refusal, Tx};
 use super::{Repository, key_map, n, s, sdk_error};
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::model::{AccountId, AuditEntry, GroupId, PhoneNumber};
+use crate::model::{AccountId, AuditEntry, EmailAddress, GroupId, PhoneNumber};
+use crate::outbox::OutboxItem;
 use crate::problem::ProblemKind;
 
-/// A phone change waiting for its code.
+/// The new phone or email of a change, proven by the code sent to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum ContactTarget {
+    /// A phone number: the code goes by SMS.
+    Phone {
+        /// The new number.
+        phone: PhoneNumber,
+    },
+    /// An email address: the code goes by email.
+    Email {
+        /// The new address.
+        email: EmailAddress,
+    },
+}
+
+/// A phone or email change waiting for its code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PhoneChange {
-    /// The new number, verified once the code comes back.
-    pub phone: PhoneNumber,
+pub struct ContactChange {
+    /// The new number or address, set verified once the code comes back.
+    pub target: ContactTarget,
     /// SHA-256 of the salt and the code, hex.
     pub code_hash: String,
     /// The salt, hex.
@@ -58,10 +75,10 @@ impl Repository {
         .await
     }
 
-    /// Reserves one code texted for `aid`'s phone changes in this hour,
-    /// under `max` (a member is never flooded with texts). One conditional
-    /// `UpdateItem`.
-    pub async fn reserve_phone_code(
+    /// Reserves one code sent for `aid`'s phone and email changes in this
+    /// hour, under `max` (a member is never flooded with codes). One
+    /// conditional `UpdateItem`.
+    pub async fn reserve_contact_code(
         &self,
         aid: &AccountId,
         now: OffsetDateTime,
@@ -69,10 +86,10 @@ impl Repository {
     ) -> Result<()> {
         let hour = now.unix_timestamp() / 3600;
         self.reserve_in_hour(
-            keys::phone_codes(aid, hour),
+            keys::contact_codes(aid, hour),
             now,
             max,
-            "too many codes texted for this account this hour; try again later",
+            "too many codes sent for this account this hour; try again later",
         )
         .await
     }
@@ -149,44 +166,48 @@ impl Repository {
         tx.commit().await.map(drop)
     }
 
-    /// Records a phone change waiting for its code (replacing an earlier
-    /// one) with its audit entry, under the managed-access conditions. One
-    /// `TransactWriteItems`.
-    pub async fn start_phone_change(
+    /// Records a change waiting for its code (replacing an earlier one) with
+    /// its audit entry and, for an email, the email carrying the code, under
+    /// the managed-access conditions. One `TransactWriteItems`.
+    pub async fn start_contact_change(
         &self,
         member: &AccountId,
-        change: &PhoneChange,
+        change: &ContactChange,
         entry: &AuditEntry,
+        code_email: Option<&OutboxItem>,
     ) -> Result<()> {
         let mut tx = Tx::new(self);
         check_acting_for(&mut tx, &change.group_id, member, &entry.actor)?;
-        let mut item = super::to_item(&keys::phone_change(member), "PhoneChange", change)?;
+        let mut item = super::to_item(&keys::contact_change(member), "ContactChange", change)?;
         item.insert(
             keys::EXPIRES_AT.to_owned(),
             n(change.valid_until.unix_timestamp() + 3600),
         );
         tx.put_item(item, None)?;
         self.add_audit(&mut tx, entry)?;
+        if let Some(email) = code_email {
+            self.add_outbox(&mut tx, std::slice::from_ref(email))?;
+        }
         tx.commit().await.map(drop)
     }
 
-    /// The phone change waiting for a code. One consistent `GetItem`.
-    pub async fn phone_change(&self, member: &AccountId) -> Result<Option<PhoneChange>> {
-        self.get(&keys::phone_change(member)).await
+    /// The change waiting for a code. One consistent `GetItem`.
+    pub async fn contact_change(&self, member: &AccountId) -> Result<Option<ContactChange>> {
+        self.get(&keys::contact_change(member)).await
     }
 
     /// Counts a wrong code, under `max` attempts. One conditional `UpdateItem`.
     pub async fn count_wrong_code(
         &self,
         member: &AccountId,
-        change: &PhoneChange,
+        change: &ContactChange,
         max: u32,
     ) -> Result<()> {
         let result = self
             .client
             .update_item()
             .table_name(self.table())
-            .set_key(Some(key_map(&keys::phone_change(member))))
+            .set_key(Some(key_map(&keys::contact_change(member))))
             .update_expression("ADD attempts :one")
             .condition_expression("codeHash = :hash AND attempts < :max")
             .expression_attribute_values(":one", n(1))
@@ -210,19 +231,19 @@ impl Repository {
     }
 
     /// Spends the code (the change must still be the one read, with
-    /// attempts left) and logs the phone change, under the managed-access
+    /// attempts left) and logs the change, under the managed-access
     /// conditions. One `TransactWriteItems`.
-    pub async fn spend_phone_code(
+    pub async fn spend_contact_code(
         &self,
         member: &AccountId,
-        change: &PhoneChange,
+        change: &ContactChange,
         entry: &AuditEntry,
         max: u32,
     ) -> Result<()> {
         let mut tx = Tx::new(self);
         check_acting_for(&mut tx, &change.group_id, member, &entry.actor)?;
         tx.delete(
-            &keys::phone_change(member),
+            &keys::contact_change(member),
             Some(Guard::new(
                 Expr::new("codeHash = :hash AND attempts < :max")
                     .value(":hash", AttributeValue::S(change.code_hash.clone()))

@@ -37,7 +37,7 @@ use serde::de::DeserializeOwned;
 
 pub use billing::{AccountUsage, USAGE_SCHEDULE};
 pub use computers::QuietCheckIn;
-pub use contact::PhoneChange;
+pub use contact::{ContactChange, ContactTarget};
 #[cfg(feature = "identity-port")]
 pub use credentials::{CredentialChange, CredentialWrite, StoredCredential};
 pub use idempotency::{IdempotentWrite, Written};

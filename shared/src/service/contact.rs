@@ -3,9 +3,11 @@
 //! with the member's current password, checked by the identity port.
 //! Wrong passwords are limited per member account and hour (a check is
 //! reserved in the table before it is made, so concurrent guesses cannot
-//! exceed the limit); a new phone takes effect only once the code texted
-//! to it comes back. Each change is logged after the identity provider
-//! made it, under the managed-access conditions. Removing the member or
+//! exceed the limit); a new phone or email takes effect only once the code
+//! sent to it (by SMS, or by email) comes back, so an address is never set
+//! verified without proof that it is the member's. A password or sign-in
+//! change is logged after the identity provider made it, under the
+//! managed-access conditions. Removing the member or
 //! deleting their account is not something this route can do.
 
 use serde::Serialize;
@@ -18,8 +20,9 @@ use crate::credentials::{IdentityError, SignInSettings};
 use crate::deps::Deps;
 use crate::error::{Error, FieldError, Result};
 use crate::model::{AuditAction, EmailAddress, PhoneNumber};
+use crate::outbox::OutboxItem;
 use crate::problem::ProblemKind;
-use crate::repo::PhoneChange;
+use crate::repo::{ContactChange, ContactTarget};
 
 /// Wrong current passwords allowed per member account and hour.
 pub const PASSWORD_CHECKS_PER_HOUR: u32 = 5;
@@ -126,11 +129,13 @@ pub struct ChangeOutcome {
     pub code_expires_at: Option<time::OffsetDateTime>,
 }
 
-/// Checks the member's current password, then makes the change (a phone:
-/// texts a code and waits for it). DynamoDB: one `BatchGetItem`, one or two
-/// `UpdateItem` (the reserved check, given back when right), one
-/// `TransactWriteItems` (the audit entry; for a phone, the pending change
-/// too). The identity provider: one password check and one change.
+/// Checks the member's current password, then makes the change (a phone or
+/// email: sends a code and waits for it). DynamoDB: one `BatchGetItem`, one
+/// or two `UpdateItem` (the reserved check, given back when right), one
+/// `TransactWriteItems` (the audit entry; for a phone or email, the pending
+/// change too, after one `UpdateItem` counting codes, and for an email one
+/// `GetItem` for the group's name). The identity provider: one password
+/// check, and one change for a password or sign-in settings.
 pub async fn change_account(
     deps: &Deps,
     acting: Acting<'_>,
@@ -150,19 +155,11 @@ pub async fn change_account(
         .await
         .map_err(identity_error)?;
     deps.repo.release_password_check(member, now).await?;
-    let (name, action) = match &change {
-        AccountChange::Email(email) => {
-            identity
-                .port
-                .set_email(member, email)
-                .await
-                .map_err(identity_error)?;
-            ("email", AuditAction::EmailChanged)
-        }
+    let (name, action) = match change {
         AccountChange::Password(password) => {
             identity
                 .port
-                .set_password(member, password)
+                .set_password(member, &password)
                 .await
                 .map_err(identity_error)?;
             ("password", AuditAction::PasswordChanged)
@@ -170,42 +167,16 @@ pub async fn change_account(
         AccountChange::SignIn(settings) => {
             identity
                 .port
-                .set_sign_in(member, settings)
+                .set_sign_in(member, &settings)
                 .await
                 .map_err(identity_error)?;
             ("signIn", AuditAction::SignInChanged)
         }
         AccountChange::Phone(phone) => {
-            deps.repo
-                .reserve_phone_code(member, now, CODES_PER_HOUR)
-                .await?;
-            let code = new_code();
-            let salt = hex(&rand::random::<[u8; 16]>());
-            let pending = PhoneChange {
-                phone: phone.clone(),
-                code_hash: code_hash(&salt, &code),
-                salt,
-                attempts: 0,
-                valid_until: now + CODE_VALIDITY,
-                group_id: *acting.group,
-            };
-            let entry = acting.audit(deps, AuditAction::PhoneChangeRequested);
-            deps.repo
-                .start_phone_change(member, &pending, &entry)
-                .await?;
-            let text = format!(
-                "Your verification code is {code}. It expires in 10 minutes. If you did not expect it, tell your group's administrators."
-            );
-            identity
-                .sms
-                .send(phone, &text)
-                .await
-                .map_err(Error::unexpected)?;
-            return Ok(ChangeOutcome {
-                change: "phone",
-                status: "pending",
-                code_expires_at: Some(pending.valid_until),
-            });
+            return start_change(deps, acting, ContactTarget::Phone { phone }).await;
+        }
+        AccountChange::Email(email) => {
+            return start_change(deps, acting, ContactTarget::Email { email }).await;
         }
     };
     deps.repo
@@ -218,11 +189,73 @@ pub async fn change_account(
     })
 }
 
-/// Confirms a phone change with the code texted to the new number; the
-/// phone is then set, verified. DynamoDB: one `BatchGetItem`, one `GetItem`,
+/// Sends a code to the new phone (SMS, after the pending change is stored)
+/// or email (through the outbox, in the same transaction as the pending
+/// change) and answers 202; at most [`CODES_PER_HOUR`] codes a member.
+async fn start_change(
+    deps: &Deps,
+    acting: Acting<'_>,
+    target: ContactTarget,
+) -> Result<ChangeOutcome> {
+    let member = acting.member;
+    let now = deps.clock.now();
+    deps.repo
+        .reserve_contact_code(member, now, CODES_PER_HOUR)
+        .await?;
+    let code = new_code();
+    let salt = hex(&rand::random::<[u8; 16]>());
+    let pending = ContactChange {
+        target: target.clone(),
+        code_hash: code_hash(&salt, &code),
+        salt,
+        attempts: 0,
+        valid_until: now + CODE_VALIDITY,
+        group_id: *acting.group,
+    };
+    let (name, requested) = match &target {
+        ContactTarget::Phone { .. } => ("phone", AuditAction::PhoneChangeRequested),
+        ContactTarget::Email { .. } => ("email", AuditAction::EmailChangeRequested),
+    };
+    let entry = acting.audit(deps, requested);
+    let code_email = match &target {
+        ContactTarget::Email { email } => {
+            let group = deps
+                .repo
+                .get_group(acting.group)
+                .await?
+                .ok_or(Error::NotFound("group"))?;
+            Some(OutboxItem::email(
+                crate::notify::email_change_code(email, &group.name, &code),
+                now,
+            ))
+        }
+        ContactTarget::Phone { .. } => None,
+    };
+    deps.repo
+        .start_contact_change(member, &pending, &entry, code_email.as_ref())
+        .await?;
+    if let ContactTarget::Phone { phone } = &target {
+        let text = format!(
+            "Your verification code is {code}. It expires in 10 minutes. If you did not expect it, tell your group's administrators."
+        );
+        deps.identity()?
+            .sms
+            .send(phone, &text)
+            .await
+            .map_err(Error::unexpected)?;
+    }
+    Ok(ChangeOutcome {
+        change: name,
+        status: "pending",
+        code_expires_at: Some(pending.valid_until),
+    })
+}
+
+/// Confirms a phone or email change with the code sent to the new number or
+/// address; it is then set, verified. DynamoDB: one `BatchGetItem`, one `GetItem`,
 /// then one `UpdateItem` (a wrong code) or one `TransactWriteItems` (the
 /// code spent, the audit entry). The identity provider: one change.
-pub async fn confirm_phone(deps: &Deps, acting: Acting<'_>, code: &str) -> Result<ChangeOutcome> {
+pub async fn confirm_contact(deps: &Deps, acting: Acting<'_>, code: &str) -> Result<ChangeOutcome> {
     let code = code.trim();
     if !(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())) {
         return Err(Error::invalid(
@@ -240,7 +273,7 @@ pub async fn confirm_phone(deps: &Deps, acting: Acting<'_>, code: &str) -> Resul
     };
     let pending = deps
         .repo
-        .phone_change(member)
+        .contact_change(member)
         .await?
         .filter(|p| p.group_id == *acting.group)
         .ok_or_else(expired)?;
@@ -264,17 +297,22 @@ pub async fn confirm_phone(deps: &Deps, acting: Acting<'_>, code: &str) -> Resul
             "the code is not right",
         ));
     }
-    let entry = acting.audit(deps, AuditAction::PhoneChanged);
+    let (name, action) = match &pending.target {
+        ContactTarget::Phone { .. } => ("phone", AuditAction::PhoneChanged),
+        ContactTarget::Email { .. } => ("email", AuditAction::EmailChanged),
+    };
+    let entry = acting.audit(deps, action);
     deps.repo
-        .spend_phone_code(member, &pending, &entry, CODE_ATTEMPTS)
+        .spend_contact_code(member, &pending, &entry, CODE_ATTEMPTS)
         .await?;
-    deps.identity()?
-        .port
-        .set_verified_phone(member, &pending.phone)
-        .await
-        .map_err(identity_error)?;
+    let port = &deps.identity()?.port;
+    match &pending.target {
+        ContactTarget::Phone { phone } => port.set_verified_phone(member, phone).await,
+        ContactTarget::Email { email } => port.set_email(member, email).await,
+    }
+    .map_err(identity_error)?;
     Ok(ChangeOutcome {
-        change: "phone",
+        change: name,
         status: "done",
         code_expires_at: None,
     })

@@ -1,6 +1,6 @@
-//! `POST /groups/{groupId}/members/{accountId}/phone-verification`: confirms
-//! a phone change with the code texted to the new number (6 digits, 10
-//! minutes, 5 tries); the phone is then set, verified. Logged.
+//! `POST /groups/{groupId}/members/{accountId}/contact-verification`: confirms
+//! a phone or email change with the code sent to the new number or address
+//! (6 digits, 10 minutes, 5 tries); it is then set, verified. Logged.
 //!
 //! Who: an admin of the member's managed group (everyone else: 404).
 //! DynamoDB: one `BatchGetItem`, one `GetItem`, then one `UpdateItem` (a
@@ -8,14 +8,14 @@
 //! Cognito: one `AdminUpdateUserAttributes`.
 
 use lambda_http::{Body, Request, Response};
-use shared::api::PhoneCodeRequest;
+use shared::api::ContactCodeRequest;
 use shared::model::{AccountId, GroupId};
 use shared::service::{contact, managed};
 use shared::{Deps, http};
 
 /// Handles the request in its span; failures are problem responses, never `Err`.
 pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
-    http::serve("confirm-member-phone", &req, run(deps, &req)).await
+    http::serve("confirm-member-contact", &req, run(deps, &req)).await
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
@@ -29,9 +29,9 @@ async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
         member: &aid,
         origin: &origin,
     };
-    let body = http::json_body::<PhoneCodeRequest>(req)?;
+    let body = http::json_body::<ContactCodeRequest>(req)?;
     http::json(
         200,
-        &contact::confirm_phone(deps, acting, &body.code).await?,
+        &contact::confirm_contact(deps, acting, &body.code).await?,
     )
 }

@@ -7,7 +7,7 @@ async fn main() -> Result<(), Error> {
     shared::deps::init_tracing();
     let deps = shared::Deps::from_env_with_identity().await?;
     run(service_fn(|req| async {
-        Ok::<_, Error>(confirm_member_phone::handler(&deps, req).await)
+        Ok::<_, Error>(confirm_member_contact::handler(&deps, req).await)
     }))
     .await
 }
