@@ -142,7 +142,12 @@ async fn batch(repo: &Repository, chunk: Vec<Item>) {
         .into_iter()
         .map(|i| {
             WriteRequest::builder()
-                .put_request(PutRequest::builder().set_item(Some(i)).build().expect("put"))
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(i))
+                        .build()
+                        .expect("put"),
+                )
                 .build()
         })
         .collect();
@@ -178,11 +183,7 @@ async fn seed(repo: &Repository, gid: &GroupId, computers: usize) {
     while writes.next().await.is_some() {
         done += 1;
         if done % 20_000 == 0 {
-            eprintln!(
-                "  seeded {} items in {:.1?}",
-                done * 25,
-                started.elapsed()
-            );
+            eprintln!("  seeded {} items in {:.1?}", done * 25, started.elapsed());
         }
     }
     eprintln!(
@@ -331,9 +332,8 @@ fn spawn_server() -> (Child, ChildStdin, Repository, aws_sdk_s3::Client) {
     let mut endpoints = line.split_whitespace();
     let dynamodb = endpoints.next().expect("dynamodb endpoint");
     let s3 = endpoints.next().expect("s3 endpoint");
-    let credentials = || {
-        aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench")
-    };
+    let credentials =
+        || aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench");
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::Config::builder()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
