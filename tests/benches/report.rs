@@ -82,7 +82,7 @@ fn member_json(m: usize) -> Value {
 /// A computer as a check-in leaves it: realistic names, one in ten with
 /// an alert.
 fn computer_json(m: usize, c: usize) -> Value {
-    let alerts = if c % 10 == 0 {
+    let alerts = if c.is_multiple_of(10) {
         json!([{"kind": "backupOverdue", "since": NOW, "detail": "no backup for 3 days"}])
     } else {
         json!([])
@@ -182,7 +182,7 @@ async fn seed(repo: &Repository, gid: &GroupId, computers: usize) {
     let mut writes = chunks.map(|c| batch(repo, c)).buffer_unordered(SEEDERS);
     while writes.next().await.is_some() {
         done += 1;
-        if done % 20_000 == 0 {
+        if done.is_multiple_of(20_000) {
             eprintln!("  seeded {} items in {:.1?}", done * 25, started.elapsed());
         }
     }
