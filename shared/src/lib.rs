@@ -6,7 +6,8 @@
 //! adapters; `eml` adds reading delivered messages back (tests, local run);
 //! `identity-port` adds the password-confirmed changes' ports (Cognito and
 //! SNS in AWS, an Argon2 credential store and an SMS folder locally).
-//! `snapshots` adds the zip-to-S3 archive builder.
+//! `snapshots` adds the zip-to-S3 archive builder; `reports` the group
+//! report's CSV streamed to S3.
 
 pub mod api;
 #[cfg(feature = "snapshots")]
@@ -29,6 +30,8 @@ pub mod keys;
 #[cfg(feature = "delivery")]
 pub mod mail;
 pub mod model;
+#[cfg(feature = "files")]
+pub mod multipart;
 pub mod notify;
 pub mod outbox;
 #[cfg(feature = "delivery")]
@@ -36,6 +39,8 @@ pub mod pacer;
 pub mod problem;
 pub mod reply;
 pub mod repo;
+#[cfg(feature = "reports")]
+pub mod report;
 pub mod service;
 pub mod span;
 #[cfg(any(feature = "delivery", feature = "identity-port"))]

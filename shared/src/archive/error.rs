@@ -3,7 +3,8 @@
 //! retried, a refused selection is not).
 
 /// A boxed error from a collaborator (the SDK, the caller's recorder).
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub use crate::multipart::BoxError;
+use crate::multipart::MultipartError;
 
 /// Why [`super::expand`] or [`super::write_zip`] failed. Whenever
 /// `write_zip` returns one of these after its upload started, the upload
@@ -68,6 +69,24 @@ impl ArchiveError {
             operation,
             key: key.to_owned(),
             source: Box::new(source),
+        }
+    }
+}
+
+impl From<MultipartError> for ArchiveError {
+    /// The upload's failures are the archive's, under the same names.
+    fn from(e: MultipartError) -> Self {
+        match e {
+            MultipartError::TooLarge { part_size } => Self::TooLarge { part_size },
+            MultipartError::S3 {
+                operation,
+                key,
+                source,
+            } => Self::S3 {
+                operation,
+                key,
+                source,
+            },
         }
     }
 }

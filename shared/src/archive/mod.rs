@@ -21,13 +21,11 @@
 
 mod error;
 mod expand;
-mod upload;
 mod write;
 mod zipper;
 
 pub use error::ArchiveError;
 pub use expand::expand;
-pub use upload::abort_upload;
 pub use write::write_zip;
 
 /// One object to put in the archive.
@@ -56,11 +54,19 @@ pub struct Written {
 /// parts fit a small Lambda comfortably.
 pub const DEFAULT_PART_SIZE: usize = 8 * 1024 * 1024;
 
-/// S3's smallest part (every part but the last must be at least this).
-pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
+pub use crate::multipart::{MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE};
 
-/// S3's largest part.
-pub const MAX_PART_SIZE: usize = 5 * 1024 * 1024 * 1024;
-
-/// S3's limit on the parts of one multipart upload.
-pub const MAX_PARTS: u32 = 10_000;
+/// Aborts a multipart upload, e.g. one a crashed attempt left behind (its
+/// id recorded through [`write_zip`]'s `on_started`). Aborting an upload
+/// that is already gone (S3's `NoSuchUpload`) succeeds, so a retry can
+/// always call it. The s3s-fs stand-in answers `AccessDenied`, not
+/// `NoSuchUpload`, for an upload id it does not know, so there a second
+/// abort is an error.
+pub async fn abort_upload(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<(), ArchiveError> {
+    Ok(crate::multipart::abort_upload(s3, bucket, key, upload_id).await?)
+}

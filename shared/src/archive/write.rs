@@ -6,9 +6,9 @@ use std::future::Future;
 use aws_sdk_s3::Client;
 use time::OffsetDateTime;
 
-use super::upload::Upload;
 use super::zipper::Zipper;
 use super::{ArchiveError, Entry, MAX_PART_SIZE, MIN_PART_SIZE, Written};
+use crate::multipart::Upload;
 
 /// Streams `entries` (read from `source_bucket`) into one zip archive at
 /// `dest_bucket`/`dest_key`, written by multipart upload in parts of
@@ -46,10 +46,11 @@ where
     if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
         return Err(ArchiveError::PartSize { size: part_size });
     }
-    let mut upload = Upload::create(s3, dest_bucket, dest_key, part_size).await?;
+    let mut upload =
+        Upload::create(s3, dest_bucket, dest_key, "application/zip", part_size).await?;
     let outcome = match on_started(upload.id().to_owned()).await {
         Ok(()) => match stream(s3, source_bucket, entries, part_size, &mut upload).await {
-            Ok(()) => upload.complete().await,
+            Ok(()) => upload.complete().await.map_err(ArchiveError::from),
             Err(e) => Err(e),
         },
         Err(e) => Err(ArchiveError::Record(Box::new(e))),

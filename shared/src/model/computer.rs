@@ -82,6 +82,21 @@ pub enum AlertKind {
     Other,
 }
 
+impl AlertKind {
+    /// Its name, as serialised (`backupOverdue`, ...): for text outside
+    /// JSON, e.g. the report's CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::BackupOverdue => "backupOverdue",
+            AlertKind::DriveDisconnected => "driveDisconnected",
+            AlertKind::LowDiskSpace => "lowDiskSpace",
+            AlertKind::FilesSkipped => "filesSkipped",
+            AlertKind::ClientOutdated => "clientOutdated",
+            AlertKind::Other => "other",
+        }
+    }
+}
+
 /// One alert on a computer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -25,6 +25,16 @@ impl Region {
     /// Every region a joiner may pick.
     pub const ALL: [Region; 3] = [Region::UsWest, Region::UsEast, Region::EuCentral];
 
+    /// Its code, as serialised (`us-west`, ...): for text outside JSON,
+    /// e.g. the report's CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::UsWest => "us-west",
+            Region::UsEast => "us-east",
+            Region::EuCentral => "eu-central",
+        }
+    }
+
     /// Parses a region code.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         serde_json::from_value(serde_json::Value::String(raw.to_owned()))

@@ -1,15 +1,65 @@
-//! The S3 side: one multipart upload, one part in flight while the next
-//! fills, and an abort that leaves nothing behind.
+//! One S3 multipart upload with one part in flight while the next fills,
+//! and an abort that leaves nothing behind: what the snapshot zip and the
+//! group report share, so that both keep memory to about two parts
+//! whatever the object's size.
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use tokio::task::JoinHandle;
 
-use super::{ArchiveError, MAX_PARTS};
+/// S3's smallest part (every part but the last must be at least this).
+pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
+
+/// S3's largest part.
+pub const MAX_PART_SIZE: usize = 5 * 1024 * 1024 * 1024;
+
+/// S3's limit on the parts of one multipart upload.
+pub const MAX_PARTS: u32 = 10_000;
+
+/// A boxed error from the SDK.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why an upload failed: the callers map these into their own errors
+/// (a too-large object is final, an S3 failure is worth a retry).
+#[derive(Debug, thiserror::Error)]
+pub enum MultipartError {
+    /// The object would need more than 10,000 parts of this size.
+    #[error("object larger than 10,000 parts of {part_size} bytes")]
+    TooLarge {
+        /// The part size in use.
+        part_size: usize,
+    },
+    /// An S3 call failed.
+    #[error("S3 {operation} on {key} failed")]
+    S3 {
+        /// The operation (`UploadPart`, ...).
+        operation: &'static str,
+        /// The object the upload writes.
+        key: String,
+        /// The SDK's error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl MultipartError {
+    /// An S3 failure of `operation` on `key`.
+    pub(crate) fn s3(
+        operation: &'static str,
+        key: &str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::S3 {
+            operation,
+            key: key.to_owned(),
+            source: Box::new(source),
+        }
+    }
+}
 
 /// Aborts a multipart upload, e.g. one a crashed attempt left behind (its
-/// id recorded through `write_zip`'s `on_started`). Aborting an upload that
+/// id recorded by the job that started it). Aborting an upload that
 /// is already gone (completed or aborted: S3's `NoSuchUpload`) succeeds, so
 /// a retry can always call it.
 ///
@@ -20,7 +70,7 @@ pub async fn abort_upload(
     bucket: &str,
     key: &str,
     upload_id: &str,
-) -> Result<(), ArchiveError> {
+) -> Result<(), MultipartError> {
     match s3
         .abort_multipart_upload()
         .bucket(bucket)
@@ -35,7 +85,7 @@ pub async fn abort_upload(
             if e.is_no_such_upload() {
                 Ok(())
             } else {
-                Err(ArchiveError::s3("AbortMultipartUpload", key, e))
+                Err(MultipartError::s3("AbortMultipartUpload", key, e))
             }
         }
     }
@@ -48,30 +98,32 @@ pub(crate) struct Upload {
     key: String,
     id: String,
     done: Vec<CompletedPart>,
-    in_flight: Option<JoinHandle<Result<CompletedPart, ArchiveError>>>,
+    in_flight: Option<JoinHandle<Result<CompletedPart, MultipartError>>>,
     part_size: usize,
     bytes: u64,
 }
 
 impl Upload {
-    /// Starts a multipart upload of a zip at `bucket`/`key`.
+    /// Starts a multipart upload of an object of `content_type` at
+    /// `bucket`/`key`.
     pub(crate) async fn create(
         s3: &Client,
         bucket: &str,
         key: &str,
+        content_type: &str,
         part_size: usize,
-    ) -> Result<Self, ArchiveError> {
+    ) -> Result<Self, MultipartError> {
         let created = s3
             .create_multipart_upload()
             .bucket(bucket)
             .key(key)
-            .content_type("application/zip")
+            .content_type(content_type)
             .send()
             .await
-            .map_err(|e| ArchiveError::s3("CreateMultipartUpload", key, e))?;
+            .map_err(|e| MultipartError::s3("CreateMultipartUpload", key, e))?;
         let id = created
             .upload_id()
-            .ok_or_else(|| ArchiveError::s3("CreateMultipartUpload", key, MissingUploadId))?
+            .ok_or_else(|| MultipartError::s3("CreateMultipartUpload", key, MissingUploadId))?
             .to_owned();
         Ok(Self {
             s3: s3.clone(),
@@ -86,19 +138,21 @@ impl Upload {
     }
 
     /// The upload's id, for the caller to record.
+    // The report does not record it (yet): only the snapshot's job does.
+    #[cfg_attr(not(feature = "snapshots"), allow(dead_code))]
     pub(crate) fn id(&self) -> &str {
         &self.id
     }
 
     /// Uploads `body` as the next part: waits for the part before it to be
     /// stored (if [`Upload::settle`] has not already), then sends this one
-    /// in the background, so the archive goes on filling the next part
+    /// in the background, so the caller goes on filling the next part
     /// meanwhile and at most one part is in flight.
-    pub(crate) async fn send(&mut self, body: Vec<u8>) -> Result<(), ArchiveError> {
+    pub(crate) async fn send(&mut self, body: Vec<u8>) -> Result<(), MultipartError> {
         self.settle().await?;
         let number = u32::try_from(self.done.len() + 1).unwrap_or(u32::MAX);
         if number > MAX_PARTS {
-            return Err(ArchiveError::TooLarge {
+            return Err(MultipartError::TooLarge {
                 part_size: self.part_size,
             });
         }
@@ -117,7 +171,7 @@ impl Upload {
             let sent = request
                 .send()
                 .await
-                .map_err(|e| ArchiveError::s3("UploadPart", &key, e))?;
+                .map_err(|e| MultipartError::s3("UploadPart", &key, e))?;
             Ok(CompletedPart::builder()
                 .part_number(number as i32)
                 .set_e_tag(sent.e_tag)
@@ -127,19 +181,19 @@ impl Upload {
     }
 
     /// Waits for the part in flight, if any, to be stored.
-    pub(crate) async fn settle(&mut self) -> Result<(), ArchiveError> {
+    pub(crate) async fn settle(&mut self) -> Result<(), MultipartError> {
         if let Some(task) = self.in_flight.take() {
             let part = task
                 .await
-                .map_err(|e| ArchiveError::s3("UploadPart", &self.key, e))??;
+                .map_err(|e| MultipartError::s3("UploadPart", &self.key, e))??;
             self.done.push(part);
         }
         Ok(())
     }
 
     /// Completes the upload once the last part is stored; returns the
-    /// archive's size and its number of parts.
-    pub(crate) async fn complete(&mut self) -> Result<(u64, u32), ArchiveError> {
+    /// object's size and its number of parts.
+    pub(crate) async fn complete(&mut self) -> Result<(u64, u32), MultipartError> {
         self.settle().await?;
         let parts = std::mem::take(&mut self.done);
         let count = u32::try_from(parts.len()).unwrap_or(u32::MAX);
@@ -155,7 +209,7 @@ impl Upload {
             )
             .send()
             .await
-            .map_err(|e| ArchiveError::s3("CompleteMultipartUpload", &self.key, e))?;
+            .map_err(|e| MultipartError::s3("CompleteMultipartUpload", &self.key, e))?;
         Ok((self.bytes, count))
     }
 
@@ -173,7 +227,7 @@ impl Upload {
                 error = %e,
                 upload_id = %self.id,
                 key = %self.key,
-                "aborting the snapshot's multipart upload failed"
+                "aborting a multipart upload failed"
             );
         }
     }

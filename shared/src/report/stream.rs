@@ -1,0 +1,215 @@
+//! The loop from the table to S3: pages of members, each member's
+//! computers and buckets, rows into a part's buffer, full parts into the
+//! upload.
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::csv::RowWriter;
+use super::{CONTENT_TYPE, ReportError, ReportPeriod};
+use crate::model::{AccountId, GroupId, Member};
+use crate::multipart::{MAX_PART_SIZE, MIN_PART_SIZE, Upload};
+use crate::repo::{MembersFrom, Repository};
+
+/// Members read per `Query`: a page of members is small (a few hundred
+/// bytes each), and what is held while their rows are written.
+pub const MEMBERS_PER_QUERY: i32 = 100;
+
+/// Computers read per `Query`: an account's limit, so one page holds all
+/// of a member's computers (about 300 KB, under `Query`'s 1 MB), and the
+/// largest page held while its rows are written.
+pub const COMPUTERS_PER_QUERY: i32 = 1_000;
+
+/// Room past the part size in a part's buffer, so that it is never grown
+/// (a grown `Vec` briefly holds both its old and new copies): the CSV
+/// writer's own 8 KiB buffer plus the longest row, with a wide margin.
+const SLACK: usize = 64 * 1024;
+
+/// What [`write_group_report`] wrote: what the report item records and the
+/// job logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportWritten {
+    /// Rows below the header (computers plus buckets).
+    pub rows: u64,
+    /// Size of the object in bytes.
+    pub bytes: u64,
+    /// Parts of the multipart upload; 1 when the report fitted in one part
+    /// and was written by a single `PutObject`.
+    pub parts: u32,
+}
+
+/// The report's object key: `reports/<gid>/<period>.csv`. One per group and
+/// period, so a rerun replaces it.
+pub fn report_key(gid: &GroupId, period: &ReportPeriod) -> String {
+    format!("reports/{gid}/{period}.csv")
+}
+
+/// Writes group `gid`'s report for `period` to `bucket` at
+/// [`report_key`]: the header, then for each member (in account-id order)
+/// a row per computer (in id order) and a row per bucket. Memory stays at
+/// about two parts of `part_size` bytes (5 MiB to 5 GiB;
+/// [`super::DEFAULT_PART_SIZE`] unless there is a reason) plus one page of
+/// members and one of computers, whatever the group's size.
+///
+/// The rows are read page by page while the report is written, not from
+/// one snapshot of the table: a member who joins or leaves meanwhile may
+/// or may not appear, but no row is ever repeated. On any failure after the
+/// multipart upload started, it is aborted before the error is returned, so
+/// S3 keeps no parts and the previous report of the period (if any) stays.
+#[tracing::instrument(skip_all, fields(%gid, %period))]
+pub async fn write_group_report(
+    repo: &Repository,
+    s3: &Client,
+    bucket: &str,
+    gid: &GroupId,
+    period: &ReportPeriod,
+    part_size: usize,
+) -> Result<ReportWritten, ReportError> {
+    if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
+        return Err(ReportError::PartSize { size: part_size });
+    }
+    let key = report_key(gid, period);
+    let mut sink = Sink::new(s3, bucket, &key, part_size);
+    let outcome = match fill(repo, gid, &mut sink).await {
+        Ok(rows) => sink
+            .finish()
+            .await
+            .map(|(bytes, parts)| ReportWritten { rows, bytes, parts }),
+        Err(e) => Err(e),
+    };
+    if outcome.is_err()
+        && let Some(mut upload) = sink.upload.take()
+    {
+        upload.abort().await;
+    }
+    outcome
+}
+
+/// Every row into the sink; returns how many.
+async fn fill(repo: &Repository, gid: &GroupId, sink: &mut Sink<'_>) -> Result<u64, ReportError> {
+    sink.csv.header()?;
+    let mut rows = 0;
+    let mut last: Option<AccountId> = None;
+    loop {
+        let from = last.as_ref().map_or(MembersFrom::Start, MembersFrom::After);
+        let (members, more) = repo.members_from(gid, from, MEMBERS_PER_QUERY).await?;
+        for member in &members {
+            rows += member_rows(repo, member, sink).await?;
+        }
+        match members.last() {
+            Some(member) if more => last = Some(member.account_id.clone()),
+            _ => return Ok(rows),
+        }
+    }
+}
+
+/// One member's rows: its computers, then its buckets.
+async fn member_rows(
+    repo: &Repository,
+    member: &Member,
+    sink: &mut Sink<'_>,
+) -> Result<u64, ReportError> {
+    let aid = &member.account_id;
+    // The buckets (one Query) and the first page of computers at once: two
+    // round trips' latency for the price of one.
+    let (buckets, (mut computers, mut next)) = tokio::try_join!(
+        repo.list_buckets(aid),
+        repo.list_computers(aid, COMPUTERS_PER_QUERY, None)
+    )?;
+    let mut rows = 0;
+    loop {
+        for computer in &computers {
+            sink.csv.computer(member, computer)?;
+            rows += 1;
+            sink.cut_if_full().await?;
+        }
+        let Some(after) = next.take() else { break };
+        (computers, next) = repo
+            .list_computers(aid, COMPUTERS_PER_QUERY, Some(&after))
+            .await?;
+    }
+    for bucket in &buckets {
+        sink.csv.bucket(member, bucket)?;
+        rows += 1;
+        sink.cut_if_full().await?;
+    }
+    Ok(rows)
+}
+
+/// Where rows go: the part being filled, and the upload once a part has
+/// filled (a report that never fills one is written by `PutObject`).
+struct Sink<'a> {
+    s3: &'a Client,
+    bucket: &'a str,
+    key: &'a str,
+    part_size: usize,
+    csv: RowWriter<Vec<u8>>,
+    upload: Option<Upload>,
+}
+
+impl<'a> Sink<'a> {
+    fn new(s3: &'a Client, bucket: &'a str, key: &'a str, part_size: usize) -> Self {
+        Self {
+            s3,
+            bucket,
+            key,
+            part_size,
+            csv: RowWriter::new(Vec::with_capacity(part_size + SLACK)),
+            upload: None,
+        }
+    }
+
+    /// Uploads the part being filled if it is full, starting the upload
+    /// with the first.
+    async fn cut_if_full(&mut self) -> Result<(), ReportError> {
+        if self.csv.get_ref().len() < self.part_size {
+            return Ok(());
+        }
+        // Wait for the part in flight before taking a new buffer, so no
+        // more than two parts' buffers are ever alive.
+        if let Some(upload) = &mut self.upload {
+            upload.settle().await?;
+        }
+        let fresh = RowWriter::new(Vec::with_capacity(self.part_size + SLACK));
+        let part = std::mem::replace(&mut self.csv, fresh).into_inner()?;
+        let upload = match &mut self.upload {
+            Some(upload) => upload,
+            None => self.upload.insert(
+                Upload::create(self.s3, self.bucket, self.key, CONTENT_TYPE, self.part_size)
+                    .await?,
+            ),
+        };
+        upload.send(part).await?;
+        Ok(())
+    }
+
+    /// Writes what is left: the last part and the completion, or the whole
+    /// report by `PutObject`. Returns its size and parts.
+    async fn finish(&mut self) -> Result<(u64, u32), ReportError> {
+        let last = std::mem::replace(&mut self.csv, RowWriter::new(Vec::new())).into_inner()?;
+        match &mut self.upload {
+            Some(upload) => {
+                if !last.is_empty() {
+                    upload.send(last).await?;
+                }
+                Ok(upload.complete().await?)
+            }
+            None => {
+                let bytes = last.len() as u64;
+                self.s3
+                    .put_object()
+                    .bucket(self.bucket)
+                    .key(self.key)
+                    .content_type(CONTENT_TYPE)
+                    .body(ByteStream::from(last))
+                    .send()
+                    .await
+                    .map_err(|e| ReportError::Put {
+                        key: self.key.to_owned(),
+                        source: Box::new(e),
+                    })?;
+                Ok((bytes, 1))
+            }
+        }
+    }
+}
