@@ -4,8 +4,11 @@
 //! whatever the object's size.
 
 use aws_sdk_s3::Client;
+#[cfg(any(feature = "snapshots", feature = "reports"))]
 use aws_sdk_s3::primitives::ByteStream;
+#[cfg(any(feature = "snapshots", feature = "reports"))]
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+#[cfg(any(feature = "snapshots", feature = "reports"))]
 use tokio::task::JoinHandle;
 
 /// S3's smallest part (every part but the last must be at least this).
@@ -92,6 +95,7 @@ pub async fn abort_upload(
 }
 
 /// A multipart upload in progress.
+#[cfg(any(feature = "snapshots", feature = "reports"))]
 pub(crate) struct Upload {
     s3: Client,
     bucket: String,
@@ -103,6 +107,7 @@ pub(crate) struct Upload {
     bytes: u64,
 }
 
+#[cfg(any(feature = "snapshots", feature = "reports"))]
 impl Upload {
     /// Starts a multipart upload of an object of `content_type` at
     /// `bucket`/`key`.
@@ -233,6 +238,7 @@ impl Upload {
     }
 }
 
+#[cfg(any(feature = "snapshots", feature = "reports"))]
 impl Drop for Upload {
     /// A dropped upload (its job cancelled) leaves no part uploading.
     fn drop(&mut self) {
@@ -243,6 +249,7 @@ impl Drop for Upload {
 }
 
 /// `CreateMultipartUpload` answered without an upload id.
+#[cfg(any(feature = "snapshots", feature = "reports"))]
 #[derive(Debug, thiserror::Error)]
 #[error("the answer carried no upload id")]
 struct MissingUploadId;

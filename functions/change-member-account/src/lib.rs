@@ -15,8 +15,7 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::api::AccountChangeRequest;
-use shared::model::{AccountId, GroupId};
-use shared::service::{contact, managed};
+use shared::service::contact;
 use shared::{Deps, http};
 
 /// Handles the request in its span; failures are problem responses, never `Err`.
@@ -25,16 +24,8 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
-    let caller = http::caller(req)?;
-    let gid = http::path_param(req, "groupId", GroupId::parse)?;
-    let aid = http::path_param(req, "accountId", AccountId::parse)?;
-    let origin = http::origin(req);
-    let acting = managed::Acting {
-        caller: &caller,
-        group: &gid,
-        member: &aid,
-        origin: &origin,
-    };
+    let acting_for = http::acting_for(req)?;
+    let acting = acting_for.acting();
     let body = http::json_body::<AccountChangeRequest>(req)?;
     let outcome = contact::change_account(deps, acting, &body).await?;
     let status = if outcome.status == "pending" {

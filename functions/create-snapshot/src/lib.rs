@@ -9,7 +9,6 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::api::CreateSnapshotRequest;
-use shared::model::{AccountId, GroupId};
 use shared::service::managed;
 use shared::{Deps, http};
 
@@ -19,18 +18,10 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
-    let caller = http::caller(req)?;
-    let gid = http::path_param(req, "groupId", GroupId::parse)?;
-    let aid = http::path_param(req, "accountId", AccountId::parse)?;
-    let origin = http::origin(req);
-    let acting = managed::Acting {
-        caller: &caller,
-        group: &gid,
-        member: &aid,
-        origin: &origin,
-    };
+    let acting_for = http::acting_for(req)?;
+    let acting = acting_for.acting();
     let body = http::json_body::<CreateSnapshotRequest>(req)?;
-    let idem = http::idempotency_request(req, &caller)?;
+    let idem = http::idempotency_request(req, &acting_for.caller)?;
     let reply =
         managed::create_snapshot(deps, acting, body, managed::retention_days(), idem).await?;
     Ok(http::reply(&reply))

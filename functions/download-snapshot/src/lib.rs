@@ -8,7 +8,7 @@
 //! S3: none (the URL is signed locally).
 
 use lambda_http::{Body, Request, Response};
-use shared::model::{AccountId, GroupId, parse_uuid};
+use shared::model::parse_uuid;
 use shared::service::managed;
 use shared::{Deps, http};
 
@@ -18,16 +18,8 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
-    let caller = http::caller(req)?;
-    let gid = http::path_param(req, "groupId", GroupId::parse)?;
-    let aid = http::path_param(req, "accountId", AccountId::parse)?;
-    let origin = http::origin(req);
-    let acting = managed::Acting {
-        caller: &caller,
-        group: &gid,
-        member: &aid,
-        origin: &origin,
-    };
+    let acting_for = http::acting_for(req)?;
+    let acting = acting_for.acting();
     let sid = http::path_param(req, "snapshotId", parse_uuid)?;
     http::json(200, &managed::download_snapshot(deps, acting, &sid).await?)
 }

@@ -6,7 +6,6 @@
 //! member), one `PutItem` (audit entry), one `Query`.
 
 use lambda_http::{Body, Request, Response};
-use shared::model::{AccountId, GroupId};
 use shared::service::managed;
 use shared::{Deps, http};
 
@@ -16,16 +15,8 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
-    let caller = http::caller(req)?;
-    let gid = http::path_param(req, "groupId", GroupId::parse)?;
-    let aid = http::path_param(req, "accountId", AccountId::parse)?;
-    let origin = http::origin(req);
-    let acting = managed::Acting {
-        caller: &caller,
-        group: &gid,
-        member: &aid,
-        origin: &origin,
-    };
+    let acting_for = http::acting_for(req)?;
+    let acting = acting_for.acting();
     let buckets = managed::member_buckets(deps, acting).await?;
     http::json(200, &serde_json::json!({ "buckets": buckets }))
 }

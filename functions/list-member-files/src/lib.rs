@@ -8,7 +8,7 @@
 
 use lambda_http::RequestExt;
 use lambda_http::{Body, Request, Response};
-use shared::model::{AccountId, BucketName, GroupId, parse_folder};
+use shared::model::{BucketName, parse_folder};
 use shared::service::managed;
 use shared::{Deps, http};
 
@@ -18,16 +18,8 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
-    let caller = http::caller(req)?;
-    let gid = http::path_param(req, "groupId", GroupId::parse)?;
-    let aid = http::path_param(req, "accountId", AccountId::parse)?;
-    let origin = http::origin(req);
-    let acting = managed::Acting {
-        caller: &caller,
-        group: &gid,
-        member: &aid,
-        origin: &origin,
-    };
+    let acting_for = http::acting_for(req)?;
+    let acting = acting_for.acting();
     let bucket = http::path_param(req, "name", BucketName::parse)?;
     let query = req.query_string_parameters();
     let folder = parse_folder("prefix", query.first("prefix").unwrap_or(""))

@@ -7,7 +7,6 @@
 //! DynamoDB: one `BatchGetItem` (group, member), one `Query`.
 
 use lambda_http::{Body, Request, Response};
-use shared::model::{AccountId, GroupId};
 use shared::service::managed;
 use shared::{Deps, http};
 
@@ -17,16 +16,8 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
-    let caller = http::caller(req)?;
-    let gid = http::path_param(req, "groupId", GroupId::parse)?;
-    let aid = http::path_param(req, "accountId", AccountId::parse)?;
-    let origin = http::origin(req);
-    let acting = managed::Acting {
-        caller: &caller,
-        group: &gid,
-        member: &aid,
-        origin: &origin,
-    };
+    let acting_for = http::acting_for(req)?;
+    let acting = acting_for.acting();
     let limit = http::page_limit(req)?;
     let page = managed::member_snapshots(deps, acting, limit, http::page_position(req)?).await?;
     http::json(200, &page)

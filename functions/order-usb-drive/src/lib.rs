@@ -9,7 +9,7 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::api::UsbOrderRequest;
-use shared::model::{AccountId, GroupId, parse_uuid};
+use shared::model::parse_uuid;
 use shared::service::managed;
 use shared::{Deps, http};
 
@@ -19,19 +19,11 @@ pub async fn handler(deps: &Deps, req: Request) -> Response<Body> {
 }
 
 async fn run(deps: &Deps, req: &Request) -> shared::Result<Response<Body>> {
-    let caller = http::caller(req)?;
-    let gid = http::path_param(req, "groupId", GroupId::parse)?;
-    let aid = http::path_param(req, "accountId", AccountId::parse)?;
-    let origin = http::origin(req);
-    let acting = managed::Acting {
-        caller: &caller,
-        group: &gid,
-        member: &aid,
-        origin: &origin,
-    };
+    let acting_for = http::acting_for(req)?;
+    let acting = acting_for.acting();
     let sid = http::path_param(req, "snapshotId", parse_uuid)?;
     let body = http::json_body::<UsbOrderRequest>(req)?;
-    let idem = http::idempotency_request(req, &caller)?;
+    let idem = http::idempotency_request(req, &acting_for.caller)?;
     let reply = managed::order_usb(deps, acting, &sid, body, idem).await?;
     Ok(http::reply(&reply))
 }

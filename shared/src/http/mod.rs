@@ -51,6 +51,18 @@ pub fn origin(req: &Request) -> crate::model::Origin {
     }
 }
 
+/// Who acts for which member on a managed-access route
+/// (`/groups/{groupId}/members/{accountId}/...`): the caller from the
+/// verified claims, the two path parameters, and the request's origin.
+pub fn acting_for(req: &Request) -> Result<crate::service::managed::ActingFor> {
+    Ok(crate::service::managed::ActingFor {
+        caller: caller(req)?,
+        group: path_param(req, "groupId", GroupId::parse)?,
+        member: path_param(req, "accountId", crate::model::AccountId::parse)?,
+        origin: origin(req),
+    })
+}
+
 /// A page token from the query, decoded; absent is the first page.
 pub fn page_position<T: serde::de::DeserializeOwned>(req: &Request) -> Result<Option<T>> {
     req.query_string_parameters()

@@ -38,6 +38,32 @@ pub struct Acting<'a> {
     pub origin: &'a Origin,
 }
 
+/// [`Acting`]'s parts, owned: what a managed-access route reads from its
+/// request (see [`crate::http::acting_for`]).
+#[derive(Debug, Clone)]
+pub struct ActingFor {
+    /// The admin, from the verified claims.
+    pub caller: Caller,
+    /// The `groupId` path parameter.
+    pub group: GroupId,
+    /// The `accountId` path parameter.
+    pub member: AccountId,
+    /// Where the request came from.
+    pub origin: Origin,
+}
+
+impl ActingFor {
+    /// Borrowed, as the operations take it.
+    pub fn acting(&self) -> Acting<'_> {
+        Acting {
+            caller: &self.caller,
+            group: &self.group,
+            member: &self.member,
+            origin: &self.origin,
+        }
+    }
+}
+
 impl Acting<'_> {
     pub(crate) fn audit(&self, deps: &Deps, action: AuditAction) -> crate::model::AuditEntry {
         entry(
