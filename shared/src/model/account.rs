@@ -33,10 +33,18 @@ pub struct Account {
     /// Its B2 buckets.
     #[serde(default)]
     pub bucket_count: u32,
+    /// Whether the member gets the backup summary emails their group sends
+    /// (a person's own opt-out: `PATCH /me`). On unless turned off.
+    #[serde(default = "yes")]
+    pub backup_summary_emails: bool,
     /// Raised by every change of `usage`: a write that moves the usage
     /// into or out of a group checks it did not change since it was read.
     #[serde(default, skip_serializing)]
     pub usage_version: u64,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Account {
