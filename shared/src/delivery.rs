@@ -123,6 +123,14 @@ enum DeliveryError {
     /// another deployment's): never retried, never sent half-made.
     #[error("invitation token seal cannot be opened")]
     Sealed,
+    /// A report email whose CSV cannot be attached or linked: gone (it
+    /// expired), or this sender has no reports bucket (not retried), or S3
+    /// failed (retried).
+    #[error("the report of a report email is unavailable")]
+    Report {
+        /// Worth a retry.
+        retryable: bool,
+    },
 }
 
 impl DeliveryError {
@@ -131,6 +139,7 @@ impl DeliveryError {
             Self::Mail(e) => e.is_retryable(),
             Self::Event(e) => e.is_retryable(),
             Self::Sealed => false,
+            Self::Report { retryable } => *retryable,
         }
     }
 
@@ -152,6 +161,7 @@ impl DeliveryError {
                 ("event bus or job queue unavailable", None)
             }
             Self::Sealed => ("invitation token seal cannot be opened", None),
+            Self::Report { .. } => ("report unavailable", None),
         };
         let code = source
             .and_then(|s| s.downcast_ref::<SendEmailError>())
@@ -177,7 +187,27 @@ pub struct OutboxSender {
     invite_secret: Option<crate::model::InviteSecret>,
     email_pace: Option<Arc<crate::pacer::Pacer>>,
     metrics: Arc<dyn crate::emf::MetricSink>,
+    #[cfg(feature = "files")]
+    reports: Option<ReportFiles>,
 }
+
+/// Where report emails' CSVs are read and how long their links work.
+#[cfg(feature = "files")]
+#[derive(Clone)]
+pub struct ReportFiles {
+    /// The store holding the reports bucket.
+    pub store: crate::storage::FileStore,
+    /// How long an emailed link works (`REPORT_LINK_SECONDS`).
+    pub link_ttl: Duration,
+    /// The largest CSV attached (an email past it would be refused).
+    pub attachment_max_bytes: u64,
+}
+
+/// How long an emailed report link works unless `REPORT_LINK_SECONDS` says
+/// otherwise. A URL presigned with a Lambda role's temporary credentials
+/// stops working when they expire, whatever it says: keep it within the
+/// role session (the email says where to get a fresh one).
+pub const DEFAULT_REPORT_LINK_TTL: Duration = Duration::from_secs(6 * 3600);
 
 impl OutboxSender {
     /// A sender with the default [`Backoff`] and up to 8 deliveries at once.
@@ -199,7 +229,16 @@ impl OutboxSender {
             invite_secret: None,
             email_pace: None,
             metrics: Arc::new(crate::emf::Stdout),
+            #[cfg(feature = "files")]
+            reports: None,
         }
+    }
+
+    /// Gives the sender the reports bucket, for report emails.
+    #[cfg(feature = "files")]
+    pub fn with_reports(mut self, reports: ReportFiles) -> Self {
+        self.reports = Some(reports);
+        self
     }
 
     /// Sends at most `per_second` emails a second (SES's account send rate;
@@ -393,10 +432,11 @@ impl OutboxSender {
                 let email = email
                     .unsealed(self.invite_secret.as_ref())
                     .ok_or(DeliveryError::Sealed)?;
+                let message = self.message_of(&email).await?;
                 if let Some(pace) = &self.email_pace {
                     pace.wait().await;
                 }
-                let sent = self.mailer.send(&EmailMessage::from(&email)).await?;
+                let sent = self.mailer.send(&message).await?;
                 tracing::debug!(sent_id = %sent, "email handed to the transport");
                 Ok(())
             }
@@ -409,6 +449,20 @@ impl OutboxSender {
                 Ok(())
             }
         }
+    }
+
+    /// The message an email becomes: a report email gets its CSV attached,
+    /// or a URL presigned now where its placeholders stand.
+    async fn message_of(&self, email: &crate::outbox::OutboxEmail) -> Result<EmailMessage, DeliveryError> {
+        let Some(report) = &email.report else {
+            return Ok(EmailMessage::from(email));
+        };
+        #[cfg(feature = "files")]
+        if let Some(files) = &self.reports {
+            return files.message_of(email, report, self.clock.now()).await;
+        }
+        tracing::error!(file = %report.file_name, "a report email reached a sender without a reports bucket");
+        Err(DeliveryError::Report { retryable: false })
     }
 
     async fn mark_sent(&self, item: &OutboxItem) -> RecordOutcome {
@@ -466,10 +520,78 @@ impl OutboxSender {
     }
 }
 
+#[cfg(feature = "files")]
+impl ReportFiles {
+    /// From `REPORTS_BUCKET` (the store's), `REPORT_LINK_SECONDS` and
+    /// `REPORT_ATTACHMENT_MAX_BYTES`.
+    pub fn from_env(store: crate::storage::FileStore) -> Result<Self, crate::deps::MissingSetting> {
+        let link_ttl = crate::deps::optional_env::<u64>("REPORT_LINK_SECONDS")?
+            .map_or(DEFAULT_REPORT_LINK_TTL, Duration::from_secs);
+        let attachment_max_bytes = crate::deps::optional_env("REPORT_ATTACHMENT_MAX_BYTES")?
+            .unwrap_or(crate::outbox::DEFAULT_ATTACHMENT_MAX_BYTES);
+        Ok(Self {
+            store,
+            link_ttl,
+            attachment_max_bytes,
+        })
+    }
+
+    async fn message_of(
+        &self,
+        email: &crate::outbox::OutboxEmail,
+        report: &crate::outbox::ReportMail,
+        now: time::OffsetDateTime,
+    ) -> Result<EmailMessage, DeliveryError> {
+        let unavailable = |e: crate::Error| {
+            tracing::warn!(error = &e as &dyn std::error::Error, "reading the report for its email failed");
+            DeliveryError::Report { retryable: true }
+        };
+        if report.attach {
+            let Some(bytes) = self
+                .store
+                .read_report(&report.key, self.attachment_max_bytes)
+                .await
+                .map_err(unavailable)?
+            else {
+                tracing::error!(file = %report.file_name, "the report of a report email is gone");
+                return Err(DeliveryError::Report { retryable: false });
+            };
+            let mut message = EmailMessage::from(email);
+            message.attachments.push(crate::mail::Attachment {
+                filename: report.file_name.clone(),
+                content_type: "text/csv".into(),
+                bytes,
+            });
+            return Ok(message);
+        }
+        let url = self
+            .store
+            .presign_report_download(&report.key, &report.file_name, self.link_ttl, now)
+            .await
+            .map_err(unavailable)?;
+        let expiry = crate::notify::human_time(url.expires_at);
+        let fill = |body: &str, url_text: &str| {
+            body.replace(crate::outbox::REPORT_LINK, url_text)
+                .replace(crate::outbox::REPORT_LINK_EXPIRY, &expiry)
+        };
+        let linked = crate::outbox::OutboxEmail {
+            text: fill(&email.text, &url.url),
+            html: fill(
+                &email.html,
+                &html_escape::encode_double_quoted_attribute(&url.url),
+            ),
+            ..email.clone()
+        };
+        Ok(EmailMessage::from(&linked))
+    }
+}
+
 /// The sender as a Lambda builds it once per cold start, from the standard
 /// AWS environment and: `TABLE_NAME`, `SENDER_EMAIL` (a verified SES
 /// identity), `SES_CONFIGURATION_SET` (optional), `EVENT_BUS_NAME`, one queue
-/// URL per kind of job (`USAGE_QUEUE_URL`, `DISSOLVE_QUEUE_URL`),
+/// URL per kind of job (`USAGE_QUEUE_URL`, `DISSOLVE_QUEUE_URL`,
+/// `SNAPSHOT_QUEUE_URL`, `REPORT_QUEUE_URL`), `REPORTS_BUCKET` with
+/// `REPORT_LINK_SECONDS` and `REPORT_ATTACHMENT_MAX_BYTES` (report emails),
 /// `INVITE_SECRET_ARN` (opens invitation tokens' seals) and
 /// `SES_MAX_SEND_RATE` (emails per second, default 1). Used by the outbox
 /// sender and the outbox sweep.
@@ -498,7 +620,7 @@ pub async fn sender_from_env() -> Result<OutboxSender, Box<dyn std::error::Error
     // SES's account send rate (1 in the sandbox); see docs/deploy.md.
     let email_rate: f64 = crate::deps::optional_env("SES_MAX_SEND_RATE")?.unwrap_or(1.0);
     let sdk = crate::deps::sdk_config().await;
-    Ok(OutboxSender::new(
+    let sender = OutboxSender::new(
         Repository::new(aws_sdk_dynamodb::Client::new(&sdk), table),
         Arc::new(SesMailer::new(
             aws_sdk_sesv2::Client::new(&sdk),
@@ -513,7 +635,17 @@ pub async fn sender_from_env() -> Result<OutboxSender, Box<dyn std::error::Error
         Arc::new(SystemClock),
     )
     .with_invite_secret(crate::deps::invite_secret_from_env(&sdk).await?)
-    .with_email_rate(email_rate))
+    .with_email_rate(email_rate);
+    // Report emails carry their CSV (attached, or a link presigned when sent).
+    #[cfg(feature = "files")]
+    let sender = match crate::deps::optional_env::<String>("REPORTS_BUCKET")? {
+        Some(bucket) => sender.with_reports(ReportFiles::from_env(
+            crate::storage::FileStore::new(aws_sdk_s3::Client::new(&sdk), None, None)
+                .with_reports_bucket(bucket),
+        )?),
+        None => sender,
+    };
+    Ok(sender)
 }
 
 /// What one sweep did.

@@ -189,6 +189,18 @@ pub fn schedule_entry(gid: &GroupId, schedule: &str) -> Key {
     key(group_pk(gid), format!("SCHEDULE#{schedule}"))
 }
 
+/// Sort-key prefix of a group's reports.
+pub const REPORT_PREFIX: &str = "REPORT#";
+
+/// A group's report of a period: sorted by the period's first day, so the
+/// newest period lists first.
+pub fn report(gid: &GroupId, period: &crate::model::ReportPeriod) -> Key {
+    key(
+        group_pk(gid),
+        format!("{REPORT_PREFIX}{}#{period}", period.starts_on()),
+    )
+}
+
 /// Sort-key prefix of an account's uploads awaiting confirmation.
 pub const UPLOAD_PREFIX: &str = "UPLOAD#";
 /// Sort-key prefix of an account's confirmed files.

@@ -31,7 +31,36 @@ pub struct OutboxEmail {
     /// token there. No live token is ever stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<crate::model::TokenSeal>,
+    /// For a report email: the CSV the sender attaches, or links to with a
+    /// URL it presigns when it sends (so no live link is ever stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportMail>,
 }
+
+/// The User Stats CSV a report email carries, by reference: the outbox
+/// sender reads it from the reports bucket when it sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportMail {
+    /// The object's key in the reports bucket.
+    pub key: String,
+    /// The attachment's (or download's) file name.
+    pub file_name: String,
+    /// Attach the CSV (the group asked, and it is small enough); otherwise
+    /// the bodies' [`REPORT_LINK`] placeholders become a presigned URL.
+    pub attach: bool,
+}
+
+/// The largest CSV attached to an email unless `REPORT_ATTACHMENT_MAX_BYTES`
+/// says otherwise: base64 makes it about 9.8 MB, under SES's default 10 MB
+/// message size; a larger report is linked.
+pub const DEFAULT_ATTACHMENT_MAX_BYTES: u64 = 7 * 1024 * 1024;
+
+/// Stands in a report email's bodies where the sender puts the presigned
+/// URL (never a URL itself: it cannot be mistaken for a working link).
+pub const REPORT_LINK: &str = "REPORT-LINK-PLACEHOLDER";
+/// Stands where the sender puts the time the presigned URL stops working.
+pub const REPORT_LINK_EXPIRY: &str = "REPORT-LINK-EXPIRY-PLACEHOLDER";
 
 impl OutboxEmail {
     /// The email as it is sent: the seal's placeholder replaced by the token

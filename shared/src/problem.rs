@@ -80,11 +80,13 @@ pub enum ProblemKind {
     CodeInvalid,
     /// The verification code ran out of time (or none is pending).
     CodeExpired,
+    /// The report is still being built: nothing to download yet.
+    ReportNotReady,
 }
 
 impl ProblemKind {
     /// Every kind, for documentation and the contract test.
-    pub const ALL: [ProblemKind; 37] = [
+    pub const ALL: [ProblemKind; 38] = [
         Self::Validation,
         Self::Unauthenticated,
         Self::Forbidden,
@@ -122,6 +124,7 @@ impl ProblemKind {
         Self::TooManyAttempts,
         Self::CodeInvalid,
         Self::CodeExpired,
+        Self::ReportNotReady,
     ];
 
     /// The stable last segment of the type URI, e.g. `last-admin`.
@@ -164,6 +167,7 @@ impl ProblemKind {
             Self::TooManyAttempts => "too-many-attempts",
             Self::CodeInvalid => "code-invalid",
             Self::CodeExpired => "code-expired",
+            Self::ReportNotReady => "report-not-ready",
         }
     }
 
@@ -208,6 +212,7 @@ impl ProblemKind {
             | Self::BucketNotEmpty
             | Self::DissolutionTokenInvalid
             | Self::SnapshotNotReady
+            | Self::ReportNotReady
             | Self::UploadIncomplete => 409,
         }
     }

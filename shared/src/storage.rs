@@ -100,6 +100,7 @@ pub struct FileStore {
     s3: Client,
     data_bucket: Option<String>,
     snapshots_bucket: Option<String>,
+    reports_bucket: Option<String>,
     /// How long an upload URL works.
     pub upload_url_ttl: Duration,
     /// How long a download URL works.
@@ -113,20 +114,28 @@ impl FileStore {
             s3,
             data_bucket,
             snapshots_bucket,
+            reports_bucket: None,
             upload_url_ttl: DEFAULT_UPLOAD_URL_TTL,
             download_url_ttl: DEFAULT_DOWNLOAD_URL_TTL,
         }
     }
 
-    /// From the SDK configuration and `DATA_BUCKET`, `SNAPSHOTS_BUCKET`
-    /// (each optional: a function names only the buckets its policy grants),
-    /// `UPLOAD_URL_SECONDS`, `DOWNLOAD_URL_SECONDS`.
+    /// This store with the bucket of User Stats reports.
+    pub fn with_reports_bucket(mut self, bucket: impl Into<String>) -> Self {
+        self.reports_bucket = Some(bucket.into());
+        self
+    }
+
+    /// From the SDK configuration and `DATA_BUCKET`, `SNAPSHOTS_BUCKET`,
+    /// `REPORTS_BUCKET` (each optional: a function names only the buckets
+    /// its policy grants), `UPLOAD_URL_SECONDS`, `DOWNLOAD_URL_SECONDS`.
     pub fn from_env(sdk: &aws_config::SdkConfig) -> Result<Self, MissingSetting> {
         let mut store = Self::new(
             Client::new(sdk),
             optional_env("DATA_BUCKET")?,
             optional_env("SNAPSHOTS_BUCKET")?,
         );
+        store.reports_bucket = optional_env("REPORTS_BUCKET")?;
         if let Some(seconds) = optional_env::<u64>("UPLOAD_URL_SECONDS")? {
             store.upload_url_ttl = Duration::from_secs(seconds);
         }
@@ -153,6 +162,62 @@ impl FileStore {
         self.snapshots_bucket.as_deref().ok_or_else(|| {
             Error::unexpected("SNAPSHOTS_BUCKET is not configured for this function")
         })
+    }
+
+    /// The bucket of User Stats reports.
+    pub fn reports_bucket(&self) -> Result<&str> {
+        self.reports_bucket
+            .as_deref()
+            .ok_or_else(|| Error::unexpected("REPORTS_BUCKET is not configured for this function"))
+    }
+
+    /// A URL that GETs a report's CSV, saved under `file_name`, working
+    /// for `ttl`.
+    pub async fn presign_report_download(
+        &self,
+        key: &str,
+        file_name: &str,
+        ttl: Duration,
+        now: OffsetDateTime,
+    ) -> Result<SignedUrl> {
+        let (config, expires_at) = Self::presigning(ttl, now)?;
+        let request = self
+            .s3
+            .get_object()
+            .bucket(self.reports_bucket()?)
+            .key(key)
+            .response_content_disposition(format!("attachment; filename=\"{file_name}\""))
+            .response_content_type("text/csv; charset=utf-8")
+            .presigned(config)
+            .await
+            .map_err(s3_error)?;
+        Ok(SignedUrl::from_presigned(&request, expires_at))
+    }
+
+    /// A report's bytes, for an email's attachment; `None` when it is gone
+    /// (expired). Refused past `max_bytes`, so a sender never holds more
+    /// than an email may carry. One `GetObject`.
+    pub async fn read_report(&self, key: &str, max_bytes: u64) -> Result<Option<Vec<u8>>> {
+        let out = match self
+            .s3
+            .get_object()
+            .bucket(self.reports_bucket()?)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(s3_error(e)),
+        };
+        let size = u64::try_from(out.content_length.unwrap_or_default()).unwrap_or_default();
+        if size > max_bytes {
+            return Err(Error::unexpected(format!(
+                "the report is {size} bytes, more than the {max_bytes} an email may attach"
+            )));
+        }
+        let bytes = out.body.collect().await.map_err(Error::unexpected)?;
+        Ok(Some(bytes.to_vec()))
     }
 
     fn presigning(

@@ -932,6 +932,7 @@ async fn every_function_runs(app: &TestApp, cognito: &e2e::CognitoOnMoto) -> BTr
                 text: "Delivered by the sweep.".into(),
                 html: "<p>Delivered by the sweep.</p>".into(),
                 seal: None,
+                report: None,
             },
             long_ago,
         ),

@@ -6,6 +6,8 @@
 pub mod dissolve;
 #[cfg(feature = "delivery")]
 pub mod queue;
+#[cfg(feature = "reports")]
+pub mod report;
 #[cfg(feature = "job-runner")]
 pub mod runner;
 #[cfg(feature = "snapshots")]
@@ -15,7 +17,7 @@ pub mod usage;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::model::{AccountId, GroupId};
+use crate::model::{AccountId, GroupId, ReportPeriod};
 
 /// One piece of long work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +48,23 @@ pub enum Job {
         /// The snapshot.
         snapshot_id: uuid::Uuid,
     },
+    /// Build a group's report of a period (and for a scheduled period,
+    /// email it to the admins).
+    #[serde(rename_all = "camelCase")]
+    BuildReport {
+        /// The group.
+        group_id: GroupId,
+        /// The period (a day for a report asked for on demand).
+        period: ReportPeriod,
+    },
+    /// Email a group's members their backup summaries of a period.
+    #[serde(rename_all = "camelCase")]
+    SendSummaries {
+        /// The group.
+        group_id: GroupId,
+        /// The period.
+        period: ReportPeriod,
+    },
 }
 
 /// The kinds of job: one queue and one Lambda each.
@@ -57,6 +76,9 @@ pub enum JobKind {
     DissolveGroup,
     /// [`Job::BuildSnapshot`].
     BuildSnapshot,
+    /// [`Job::BuildReport`] and [`Job::SendSummaries`]: the report worker
+    /// reads the same members, computers and buckets for both.
+    Reports,
 }
 
 impl Job {
@@ -66,6 +88,7 @@ impl Job {
             Self::RecordUsage { .. } => JobKind::RecordUsage,
             Self::DissolveGroup { .. } => JobKind::DissolveGroup,
             Self::BuildSnapshot { .. } => JobKind::BuildSnapshot,
+            Self::BuildReport { .. } | Self::SendSummaries { .. } => JobKind::Reports,
         }
     }
 
@@ -74,14 +97,21 @@ impl Job {
         match self {
             Self::RecordUsage { group_id, .. }
             | Self::DissolveGroup { group_id }
-            | Self::BuildSnapshot { group_id, .. } => group_id,
+            | Self::BuildSnapshot { group_id, .. }
+            | Self::BuildReport { group_id, .. }
+            | Self::SendSummaries { group_id, .. } => group_id,
         }
     }
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [JobKind; 3] = [Self::RecordUsage, Self::DissolveGroup, Self::BuildSnapshot];
+    pub const ALL: [JobKind; 4] = [
+        Self::RecordUsage,
+        Self::DissolveGroup,
+        Self::BuildSnapshot,
+        Self::Reports,
+    ];
 
     /// The environment variable that names the kind's queue URL (the
     /// outbox sender's configuration).
@@ -90,6 +120,7 @@ impl JobKind {
             Self::RecordUsage => "USAGE_QUEUE_URL",
             Self::DissolveGroup => "DISSOLVE_QUEUE_URL",
             Self::BuildSnapshot => "SNAPSHOT_QUEUE_URL",
+            Self::Reports => "REPORT_QUEUE_URL",
         }
     }
 
@@ -99,6 +130,7 @@ impl JobKind {
             Self::RecordUsage => "record-usage",
             Self::DissolveGroup => "dissolve-group",
             Self::BuildSnapshot => "build-snapshot",
+            Self::Reports => "build-report",
         }
     }
 }

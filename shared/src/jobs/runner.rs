@@ -32,6 +32,20 @@ pub async fn run(deps: &Deps, job: &Job, budget: Budget) -> Result<()> {
         Job::BuildSnapshot { .. } => Err(crate::Error::unexpected(
             "this worker is built without snapshots; the job goes to build-snapshot",
         )),
+        #[cfg(feature = "reports")]
+        Job::BuildReport { group_id, period } => {
+            Box::pin(super::report::build(deps, group_id, period)).await
+        }
+        #[cfg(feature = "reports")]
+        Job::SendSummaries { group_id, period } => {
+            Box::pin(super::report::summarise(deps, group_id, period))
+                .await
+                .map(drop)
+        }
+        #[cfg(not(feature = "reports"))]
+        Job::BuildReport { .. } | Job::SendSummaries { .. } => Err(crate::Error::unexpected(
+            "this worker is built without reports; the job goes to build-report",
+        )),
     }
 }
 

@@ -15,7 +15,9 @@ mod group;
 mod ids;
 mod membership;
 mod name;
+mod period;
 mod phone;
+mod report;
 mod snapshot;
 pub mod text;
 mod token;
@@ -48,7 +50,12 @@ pub use membership::{
     Invitation, InvitationValidity, JoinOutcome, Member, MembershipRequest, Region, join_outcome,
 };
 pub use name::GroupName;
+pub use period::{InvalidPeriod, ReportPeriod};
 pub use phone::PhoneNumber;
+pub use report::{
+    DEFAULT_REPORT_RETENTION_DAYS, Mailing, Report, ReportState, STALE_PENDING,
+    object_key as report_object_key,
+};
 pub use snapshot::{
     DEFAULT_RETENTION_DAYS, DeliveryAddress, MAX_SELECTION, Snapshot, SnapshotState, UsbOrder,
     default_snapshot_name, snapshot_name,

@@ -121,6 +121,7 @@ impl Letter {
             html: self.html(),
             subject: self.subject,
             seal: None,
+            report: None,
         }
     }
 

@@ -15,8 +15,10 @@ use crate::model::{EmailAddress, GroupName};
 use crate::outbox::OutboxEmail;
 
 mod letter;
+mod reports;
 
 use letter::{Letter, Para};
+pub use reports::{SUMMARY_COMPUTERS, admin_report, backup_summary, human_bytes};
 
 /// Product name shown in subjects and signatures.
 const PRODUCT: &str = "Groups";
@@ -311,7 +313,7 @@ fn access_notice(managed: bool) -> Para {
 }
 
 /// `26 November 2026 at 14:32 UTC`: unambiguous for every reader.
-fn human_time(at: OffsetDateTime) -> String {
+pub(crate) fn human_time(at: OffsetDateTime) -> String {
     let utc = at.to_offset(UtcOffset::UTC);
     let format =
         format_description!("[day padding:none] [month repr:long] [year] at [hour]:[minute] UTC");

@@ -91,6 +91,20 @@ impl Repository {
         after: Option<&GroupId>,
         limit: i32,
     ) -> Result<(Vec<GroupId>, bool)> {
+        self.groups_on_schedule_at(schedule, schedule, after, limit)
+            .await
+    }
+
+    /// [`Repository::groups_on_schedule`] for entries kept under `slot`
+    /// in their group's partition (an entry that moves between schedules
+    /// keeps its slot). One `Query` on GSI1.
+    pub(crate) async fn groups_on_schedule_at(
+        &self,
+        schedule: &str,
+        slot: &str,
+        after: Option<&GroupId>,
+        limit: i32,
+    ) -> Result<(Vec<GroupId>, bool)> {
         let mut query = self
             .client
             .query()
@@ -100,7 +114,7 @@ impl Repository {
             .expression_attribute_values(":pk", s(keys::schedule_gsi_pk(schedule)))
             .limit(limit);
         if let Some(gid) = after {
-            let entry = keys::schedule_entry(gid, schedule);
+            let entry = keys::schedule_entry(gid, slot);
             let mut start = super::key_map(&entry);
             start.insert(keys::GSI1PK.into(), s(keys::schedule_gsi_pk(schedule)));
             start.insert(keys::GSI1SK.into(), s(gid.to_string()));

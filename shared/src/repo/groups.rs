@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
+    Mailing,
     AccountId, AdminEntry, AuditEntry, Billing, DailyCap, EmailAddress, Group, GroupChanges,
     GroupId, GroupStatus, MAX_ADMINS, administered_by, rfc3339,
 };
@@ -119,6 +120,9 @@ impl Repository {
             now,
         )?;
         self.add_billing_start(&mut tx, &group.id, billing)?;
+        for mailing in Mailing::ALL {
+            self.add_mailing_entry(&mut tx, &group.id, mailing, mailing.cadence(group))?;
+        }
         tx.idempotent(idem, now);
         tx.commit().await
     }
@@ -242,6 +246,12 @@ impl Repository {
                 }),
             )),
         )?;
+        if let Some(cadence) = changes.member_summary_emails {
+            self.add_mailing_entry(&mut tx, gid, Mailing::MemberSummaries, cadence)?;
+        }
+        if let Some(reports) = changes.admin_report_emails {
+            self.add_mailing_entry(&mut tx, gid, Mailing::AdminReports, reports.cadence)?;
+        }
         self.add_audit(&mut tx, entry)?;
         tx.commit().await?;
         self.get_group(gid).await?.ok_or(Error::NotFound("group"))

@@ -23,6 +23,7 @@ mod outbox;
 mod outbox_items;
 mod pages;
 mod quota;
+mod reports;
 mod requests;
 mod snapshots;
 mod synopsis;

@@ -8,10 +8,9 @@ use crate::multipart::{BoxError, MultipartError};
 /// aborted (or an abort was attempted and logged) before this is returned.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// Not a period (`YYYY-MM` or `YYYY-Www`); carries the first 40
-    /// characters of what was given.
-    #[error("{0:?} is not a report period (YYYY-MM or YYYY-Www)")]
-    Period(String),
+    /// Not a period.
+    #[error(transparent)]
+    Period(#[from] crate::model::InvalidPeriod),
     /// The part size is outside S3's limits (5 MiB to 5 GiB).
     #[error("part size {size} is outside S3's limits (5 MiB to 5 GiB)")]
     PartSize {

@@ -41,7 +41,7 @@ pub struct ReportWritten {
 /// The report's object key: `reports/<gid>/<period>.csv`. One per group and
 /// period, so a rerun replaces it.
 pub fn report_key(gid: &GroupId, period: &ReportPeriod) -> String {
-    format!("reports/{gid}/{period}.csv")
+    crate::model::report_object_key(gid, period)
 }
 
 /// Writes group `gid`'s report for `period` to `bucket` at

@@ -19,6 +19,7 @@ pub mod joining;
 pub mod managed;
 pub mod me;
 pub mod members;
+pub mod reports;
 pub mod requests;
 pub mod users;
 
