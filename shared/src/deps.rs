@@ -94,6 +94,10 @@ pub struct Settings {
     pub public_base_url: String,
     /// Prices for groups created from now on.
     pub prices: crate::model::Prices,
+    /// Days a User Stats report is kept (the reports bucket's lifecycle rule).
+    pub report_retention_days: u32,
+    /// Largest User Stats CSV a report email attaches; a larger one is linked.
+    pub report_attachment_max_bytes: u64,
 }
 
 impl Default for Settings {
@@ -106,6 +110,8 @@ impl Default for Settings {
             resends: crate::model::ResendLimits::default(),
             public_base_url: "http://127.0.0.1:3000".into(),
             prices: crate::model::Prices::default(),
+            report_retention_days: crate::model::DEFAULT_REPORT_RETENTION_DAYS,
+            report_attachment_max_bytes: crate::outbox::DEFAULT_ATTACHMENT_MAX_BYTES,
         }
     }
 }
@@ -115,7 +121,8 @@ impl Settings {
     /// the abuse caps `INVITES_PER_ACCOUNT_PER_DAY`,
     /// `GROUPS_PER_ACCOUNT_PER_DAY`, `RESENDS_PER_INVITATION`,
     /// `RESEND_INTERVAL_MINUTES`, `PUBLIC_BASE_URL`, and the prices
-    /// `COMPUTER_MONTH_CENTS`, `B2_TB_MONTH_CENTS`, `B2_FREE_GB`.
+    /// `COMPUTER_MONTH_CENTS`, `B2_TB_MONTH_CENTS`, `B2_FREE_GB`, and the
+    /// reports' `REPORT_RETENTION_DAYS`, `REPORT_ATTACHMENT_MAX_BYTES`.
     pub fn from_env() -> Result<Self, MissingSetting> {
         let mut settings = Self::default();
         if let Some(max) = optional_env("MAX_MEMBERS_PER_GROUP")? {
@@ -151,6 +158,12 @@ impl Settings {
         }
         if let Some(gb) = optional_env::<u64>("B2_FREE_GB")? {
             settings.prices.b2_free_bytes = gb.saturating_mul(crate::model::GB);
+        }
+        if let Some(days) = optional_env("REPORT_RETENTION_DAYS")? {
+            settings.report_retention_days = days;
+        }
+        if let Some(bytes) = optional_env("REPORT_ATTACHMENT_MAX_BYTES")? {
+            settings.report_attachment_max_bytes = bytes;
         }
         Ok(settings)
     }

@@ -287,11 +287,14 @@ async fn spawn_on_client_with(
         Deps::new(repo, Arc::new(clock.clone()), settings)
             .with_identity(identity)
             .with_invite_secret(shared::model::InviteSecret::random())
-            .with_files(shared::storage::FileStore::new(
-                s3,
-                Some(standins::DATA_BUCKET.into()),
-                Some(standins::SNAPSHOTS_BUCKET.into()),
-            )),
+            .with_files(
+                shared::storage::FileStore::new(
+                    s3,
+                    Some(standins::DATA_BUCKET.into()),
+                    Some(standins::SNAPSHOTS_BUCKET.into()),
+                )
+                .with_reports_bucket(standins::REPORTS_BUCKET),
+            ),
     );
     let key = TokenKey::random();
     let app = local::app(deps.clone(), key.clone()).expect("gateway routes build");
@@ -616,8 +619,18 @@ impl TestApp {
             self.deps.clock.clone(),
         )
         .with_backoff(Backoff::immediate(2))
-        .with_invite_secret(self.invite_secret());
+        .with_invite_secret(self.invite_secret())
+        .with_reports(self.report_files());
         self.deliver_outbox_with(&sender).await;
+    }
+
+    /// The reports bucket as the outbox sender is given it (attachments
+    /// up to `REPORT_ATTACHMENT_MAX_BYTES`, as deployed).
+    pub fn report_files(&self) -> shared::delivery::ReportFiles {
+        shared::delivery::ReportFiles::from_env(
+            self.deps.files.clone().expect("the test app has a file store"),
+        )
+        .expect("report settings")
     }
 
     /// Runs `sender` (the outbox sender's code, with whatever adapters it

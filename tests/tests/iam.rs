@@ -163,6 +163,9 @@ impl Delivery {
                     JobKind::BuildSnapshot => {
                         as_function(worker, build_snapshot::handler(&app.deps, invocation)).await
                     }
+                    JobKind::Reports => {
+                        as_function(worker, build_report::handler(&app.deps, invocation)).await
+                    }
                 };
                 assert!(
                     response.batch_item_failures.is_empty(),

@@ -97,6 +97,9 @@ handlers! {
     "order-usb-drive" => order_usb_drive,
     "change-member-account" => change_member_account,
     "confirm-member-contact" => confirm_member_contact,
+    "create-report" => create_report,
+    "list-reports" => list_reports,
+    "download-report" => download_report,
 }
 
 /// Largest request body the gateway passes on: API Gateway HTTP API's

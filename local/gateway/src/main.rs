@@ -1,8 +1,8 @@
 //! `local serve` runs the whole API on 127.0.0.1 against embedded AWS
 //! stand-ins (or real AWS when the standard AWS environment names an
 //! endpoint), with the outbox sender and the job workers running beside it;
-//! `local token EMAIL` mints a token for it; `local schedule usage` fires a
-//! schedule on the running server now; `local password --email EMAIL` gives
+//! `local token EMAIL` mints a token for it; `local schedule usage` (or
+//! `weekly`, `monthly`) fires a schedule on the running server now; `local password --email EMAIL` gives
 //! a local user the password that password-confirmed changes check.
 
 use std::net::SocketAddr;
@@ -45,7 +45,7 @@ enum Command {
     /// Fire a schedule now on the running `serve` (EventBridge Scheduler's
     /// part): `usage` writes today's usage job for every group.
     Schedule {
-        /// The schedule: `usage`.
+        /// The schedule: `usage`, `weekly` or `monthly`.
         name: String,
         /// Where `serve` listens.
         #[arg(long, default_value = "127.0.0.1:3000")]
@@ -149,11 +149,14 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
                 shared::deps::Settings::from_env()?,
             )
             .with_invite_secret(local_invite_secret(data_dir)?)
-            .with_files(FileStore::new(
-                standins.s3(),
-                Some(standins::DATA_BUCKET.into()),
-                Some(standins::SNAPSHOTS_BUCKET.into()),
-            )),
+            .with_files(
+                FileStore::new(
+                    standins.s3(),
+                    Some(standins::DATA_BUCKET.into()),
+                    Some(standins::SNAPSHOTS_BUCKET.into()),
+                )
+                .with_reports_bucket(standins::REPORTS_BUCKET),
+            ),
             data_dir,
         ));
         let delivery = outbox_delivery(&standins, deps.clone(), data_dir).await?;
@@ -222,6 +225,9 @@ async fn outbox_delivery(
     if let Some(secret) = deps.invite_secret.clone() {
         sender = sender.with_invite_secret(secret);
     }
+    if let Some(files) = deps.files.clone() {
+        sender = sender.with_reports(shared::delivery::ReportFiles::from_env(files)?);
+    }
     // From the start of the stream: items already delivered are skipped.
     let mut reader =
         standins::streams::StreamReader::open(standins, standins::streams::StartAt::TrimHorizon)
@@ -267,20 +273,37 @@ async fn run_jobs(deps: &Deps, jobs: &shared::jobs::queue::FolderJobs) {
 }
 
 /// The control route behind `local schedule`: what the schedule's Lambda
-/// does when EventBridge Scheduler fires it.
+/// does when EventBridge Scheduler fires it (`usage`, `weekly`, `monthly`).
 async fn run_schedule(deps: &Deps, name: &str) -> (axum::http::StatusCode, String) {
-    if name != shared::repo::USAGE_SCHEDULE {
-        return (
-            axum::http::StatusCode::NOT_FOUND,
-            format!("no schedule {name:?} (try: usage)"),
-        );
-    }
     let now = deps.clock.now();
-    match shared::jobs::usage::schedule(deps, now.date(), now).await {
-        Ok(jobs) => (
-            axum::http::StatusCode::OK,
-            format!("{{\"schedule\":\"{name}\",\"jobs\":{jobs}}}"),
-        ),
+    let ran = match name {
+        shared::repo::USAGE_SCHEDULE => shared::jobs::usage::schedule(deps, now.date(), now)
+            .await
+            .map(|jobs| format!("{{\"schedule\":\"{name}\",\"jobs\":{jobs}}}")),
+        "weekly" | "monthly" => {
+            let cadence = if name == "weekly" {
+                shared::model::EmailCadence::Weekly
+            } else {
+                shared::model::EmailCadence::Monthly
+            };
+            shared::jobs::report::schedule(deps, cadence, now)
+                .await
+                .map(|(period, jobs)| {
+                    format!(
+                        "{{\"schedule\":\"{name}\",\"period\":\"{period}\",\"reports\":{},\"summaries\":{}}}",
+                        jobs.reports, jobs.summaries
+                    )
+                })
+        }
+        _ => {
+            return (
+                axum::http::StatusCode::NOT_FOUND,
+                format!("no schedule {name:?} (try: usage, weekly, monthly)"),
+            );
+        }
+    };
+    match ran {
+        Ok(body) => (axum::http::StatusCode::OK, body),
         Err(e) => {
             tracing::error!(error = %e, "schedule failed");
             (

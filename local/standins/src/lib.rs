@@ -30,6 +30,8 @@ pub const SECRET_KEY: &str = "standin-secret-key";
 pub const DATA_BUCKET: &str = "groups-data";
 /// The stand-ins' bucket of snapshot zips (the template's `SnapshotsBucket`).
 pub const SNAPSHOTS_BUCKET: &str = "groups-snapshots";
+/// The stand-ins' bucket of User Stats reports (the template's `ReportsBucket`).
+pub const REPORTS_BUCKET: &str = "groups-reports";
 /// Region the stand-ins claim to be in.
 pub const REGION: &str = "us-east-1";
 
@@ -74,7 +76,7 @@ impl Default for Names {
             table: "groups".into(),
             buckets: vec![
                 DATA_BUCKET.into(),
-                "groups-reports".into(),
+                REPORTS_BUCKET.into(),
                 SNAPSHOTS_BUCKET.into(),
             ],
         }

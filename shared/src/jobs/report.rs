@@ -37,32 +37,6 @@ const MEMBERS_PER_PAGE: i32 = 100;
 /// Members whose summaries are read and written at once.
 const SUMMARIES_AT_ONCE: usize = 8;
 
-/// The deployment's report settings, read from the environment.
-#[derive(Debug, Clone, Copy)]
-pub struct ReportSettings {
-    /// Days a report is kept (`REPORT_RETENTION_DAYS`, the bucket's rule).
-    pub retention_days: u32,
-    /// Largest CSV attached to an email (`REPORT_ATTACHMENT_MAX_BYTES`).
-    pub attachment_max_bytes: u64,
-}
-
-impl ReportSettings {
-    /// From `REPORT_RETENTION_DAYS` and `REPORT_ATTACHMENT_MAX_BYTES`
-    /// (defaults when unset or unreadable).
-    pub fn from_env() -> Self {
-        Self {
-            retention_days: crate::deps::optional_env("REPORT_RETENTION_DAYS")
-                .ok()
-                .flatten()
-                .unwrap_or(crate::model::DEFAULT_REPORT_RETENTION_DAYS),
-            attachment_max_bytes: crate::deps::optional_env("REPORT_ATTACHMENT_MAX_BYTES")
-                .ok()
-                .flatten()
-                .unwrap_or(crate::outbox::DEFAULT_ATTACHMENT_MAX_BYTES),
-        }
-    }
-}
-
 /// Jobs a schedule run wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -131,7 +105,7 @@ pub async fn schedule(
 /// `GetItem`; the report's reads (see `shared::report`); one `UpdateItem`;
 /// one conditional `PutItem` for the email.
 pub async fn build(deps: &Deps, gid: &GroupId, period: &ReportPeriod) -> Result<()> {
-    let settings = ReportSettings::from_env();
+    let settings = &deps.settings;
     let Some(group) = deps
         .repo
         .get_group(gid)
@@ -149,7 +123,7 @@ pub async fn build(deps: &Deps, gid: &GroupId, period: &ReportPeriod) -> Result<
         }
         let pending = Report::pending(*gid, *period, None, deps.clock.now());
         deps.repo
-            .begin_scheduled_report(&pending, settings.retention_days)
+            .begin_scheduled_report(&pending, settings.report_retention_days)
             .await?
     } else {
         match deps.repo.get_report(gid, period).await? {
@@ -189,7 +163,7 @@ pub async fn build(deps: &Deps, gid: &GroupId, period: &ReportPeriod) -> Result<
                     written.rows,
                     written.bytes,
                     now,
-                    settings.retention_days,
+                    settings.report_retention_days,
                 )
                 .await?
             {
@@ -201,7 +175,7 @@ pub async fn build(deps: &Deps, gid: &GroupId, period: &ReportPeriod) -> Result<
         }
     };
     if scheduled {
-        email_admins(deps, &group, period, rows, size_bytes, &settings).await?;
+        email_admins(deps, &group, period, rows, size_bytes).await?;
     }
     Ok(())
 }
@@ -213,10 +187,9 @@ async fn email_admins(
     period: &ReportPeriod,
     rows: u64,
     size_bytes: u64,
-    settings: &ReportSettings,
 ) -> Result<()> {
-    let attach =
-        group.admin_report_emails.attach_csv && size_bytes <= settings.attachment_max_bytes;
+    let attach = group.admin_report_emails.attach_csv
+        && size_bytes <= deps.settings.report_attachment_max_bytes;
     let report = Report::pending(group.id, *period, None, deps.clock.now());
     let email = notify::admin_report(
         group.admin_emails(),

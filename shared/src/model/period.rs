@@ -75,6 +75,13 @@ impl ReportPeriod {
         }
     }
 
+    /// [`ReportPeriod::parse`] for a request's `field` (a report's id in a route).
+    pub fn parse_field(field: &str, raw: &str) -> Result<Self, crate::error::FieldError> {
+        Self::parse(raw).map_err(|_| {
+            crate::error::FieldError::new(field, "must be a report id: YYYY-MM, YYYY-Www or YYYY-MM-DD")
+        })
+    }
+
     /// The period of a cadence that contains `date`: its ISO week or its
     /// month (`None` for [`EmailCadence::Off`]). A schedule run computes it
     /// from the time it was due, so a late or repeated delivery names the

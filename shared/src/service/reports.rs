@@ -30,7 +30,12 @@ pub async fn request_report(deps: &Deps, caller: &Caller, gid: &GroupId) -> Resu
     );
     match deps
         .repo
-        .request_report(&report, &caller.account_id, &job, retention_days())
+        .request_report(
+            &report,
+            &caller.account_id,
+            &job,
+            deps.settings.report_retention_days,
+        )
         .await
     {
         Ok(()) => Ok(report),
@@ -88,13 +93,4 @@ pub async fn download_report(
             deps.clock.now(),
         )
         .await
-}
-
-/// Days reports are kept: `REPORT_RETENTION_DAYS` (the reports bucket's
-/// lifecycle rule), 90 unless set.
-pub fn retention_days() -> u32 {
-    crate::deps::optional_env("REPORT_RETENTION_DAYS")
-        .ok()
-        .flatten()
-        .unwrap_or(crate::model::DEFAULT_REPORT_RETENTION_DAYS)
 }
