@@ -453,7 +453,10 @@ impl OutboxSender {
 
     /// The message an email becomes: a report email gets its CSV attached,
     /// or a URL presigned now where its placeholders stand.
-    async fn message_of(&self, email: &crate::outbox::OutboxEmail) -> Result<EmailMessage, DeliveryError> {
+    async fn message_of(
+        &self,
+        email: &crate::outbox::OutboxEmail,
+    ) -> Result<EmailMessage, DeliveryError> {
         let Some(report) = &email.report else {
             return Ok(EmailMessage::from(email));
         };
@@ -543,7 +546,10 @@ impl ReportFiles {
         now: time::OffsetDateTime,
     ) -> Result<EmailMessage, DeliveryError> {
         let unavailable = |e: crate::Error| {
-            tracing::warn!(error = &e as &dyn std::error::Error, "reading the report for its email failed");
+            tracing::warn!(
+                error = &e as &dyn std::error::Error,
+                "reading the report for its email failed"
+            );
             DeliveryError::Report { retryable: true }
         };
         if report.attach {

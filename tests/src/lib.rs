@@ -628,7 +628,10 @@ impl TestApp {
     /// up to `REPORT_ATTACHMENT_MAX_BYTES`, as deployed).
     pub fn report_files(&self) -> shared::delivery::ReportFiles {
         shared::delivery::ReportFiles::from_env(
-            self.deps.files.clone().expect("the test app has a file store"),
+            self.deps
+                .files
+                .clone()
+                .expect("the test app has a file store"),
         )
         .expect("report settings")
     }

@@ -66,6 +66,8 @@ const ERIN_FILE: &str = "reports/q3.pdf";
 /// fixtures name (both written directly: their ids are random otherwise).
 const UPLOAD: &str = "0190a0b8-7c6e-7a51-9b1e-0a1b2c3d4e5f";
 const SNAPSHOT: &str = "0190a0b8-7c6e-7a51-9b1e-5a4b3c2d1e0f";
+/// The report the report events name (the group's, of 26 November 2026).
+const REPORT: &str = "2026-11-26";
 
 fn fixture_path(function: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -183,6 +185,9 @@ async fn invoke(app: &TestApp, function: &str, request: Request) -> Response<Bod
         "order-usb-drive" => Box::pin(order_usb_drive::handler(deps, request)).await,
         "change-member-account" => Box::pin(change_member_account::handler(deps, request)).await,
         "confirm-member-contact" => Box::pin(confirm_member_contact::handler(deps, request)).await,
+        "create-report" => Box::pin(create_report::handler(deps, request)).await,
+        "list-reports" => Box::pin(list_reports::handler(deps, request)).await,
+        "download-report" => Box::pin(download_report::handler(deps, request)).await,
         other => panic!("no handler is wired for {other}: add it to `invoke` in fixtures.rs"),
     }
 }
@@ -588,6 +593,33 @@ async fn pending_phone(app: &TestApp) {
 }
 
 /// The snapshot the fixtures name, of erin's reports, built (Ready).
+/// The group's report of `REPORT`, built (its CSV in the reports bucket).
+async fn fixture_report(app: &TestApp) {
+    let period = shared::model::ReportPeriod::parse(REPORT).expect("period");
+    let now = time::OffsetDateTime::now_utc();
+    let report =
+        shared::model::Report::pending(group_id(), period, Some(caller(ALICE).account_id), now);
+    app.repo()
+        .begin_scheduled_report(&report, 90)
+        .await
+        .expect("report");
+    let files = app.deps.files().expect("file store");
+    let written = shared::report::write_group_report(
+        app.repo(),
+        files.s3(),
+        files.reports_bucket().expect("reports bucket"),
+        &group_id(),
+        &period,
+        shared::report::DEFAULT_PART_SIZE,
+    )
+    .await
+    .expect("the report's CSV");
+    app.repo()
+        .finish_report(&group_id(), &period, written.rows, written.bytes, now, 90)
+        .await
+        .expect("ready");
+}
+
 async fn fixture_snapshot(app: &TestApp) {
     let alice = caller(ALICE);
     let now = time::OffsetDateTime::now_utc();
@@ -1189,6 +1221,35 @@ async fn arrange(app: &TestApp, function: &str) -> Expect {
                 ok(
                     b["state"] == "ready" && b["fileCount"] == 1,
                     "the snapshot, ready",
+                )
+            })
+        }
+        "create-report" => {
+            group(app).await;
+            expect(202, |b| {
+                ok(
+                    b["state"] == "pending" && b["groupId"] == GROUP && b["period"].is_string(),
+                    "today's report, pending",
+                )
+            })
+        }
+        "list-reports" => {
+            group(app).await;
+            fixture_report(app).await;
+            expect(200, |b| {
+                ok(
+                    b["items"][0]["period"] == REPORT && b["items"][0]["state"] == "ready",
+                    "the group's report, ready",
+                )
+            })
+        }
+        "download-report" => {
+            group(app).await;
+            fixture_report(app).await;
+            expect(200, |b| {
+                ok(
+                    b["method"] == "GET" && b["url"].as_str().is_some_and(|u| u.contains(REPORT)),
+                    "a download URL of the report",
                 )
             })
         }

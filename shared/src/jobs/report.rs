@@ -27,8 +27,8 @@ use crate::model::{
 };
 use crate::notify;
 use crate::outbox::{OutboxItem, ReportMail};
-use crate::report::{DEFAULT_PART_SIZE, write_group_report};
 use crate::repo::MembersFrom;
+use crate::report::{DEFAULT_PART_SIZE, write_group_report};
 
 /// Groups read per page of a schedule's index.
 const GROUPS_PER_PAGE: i32 = 500;

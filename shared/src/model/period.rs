@@ -78,7 +78,10 @@ impl ReportPeriod {
     /// [`ReportPeriod::parse`] for a request's `field` (a report's id in a route).
     pub fn parse_field(field: &str, raw: &str) -> Result<Self, crate::error::FieldError> {
         Self::parse(raw).map_err(|_| {
-            crate::error::FieldError::new(field, "must be a report id: YYYY-MM, YYYY-Www or YYYY-MM-DD")
+            crate::error::FieldError::new(
+                field,
+                "must be a report id: YYYY-MM, YYYY-Www or YYYY-MM-DD",
+            )
         })
     }
 

@@ -16,9 +16,8 @@ use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
-    Mailing,
     AccountId, AdminEntry, AuditEntry, Billing, DailyCap, EmailAddress, Group, GroupChanges,
-    GroupId, GroupStatus, MAX_ADMINS, administered_by, rfc3339,
+    GroupId, GroupStatus, MAX_ADMINS, Mailing, administered_by, rfc3339,
 };
 use crate::outbox::OutboxItem;
 use crate::problem::ProblemKind;

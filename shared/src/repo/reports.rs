@@ -87,11 +87,7 @@ impl Repository {
     }
 
     /// One report. One consistent `GetItem`.
-    pub async fn get_report(
-        &self,
-        gid: &GroupId,
-        period: &ReportPeriod,
-    ) -> Result<Option<Report>> {
+    pub async fn get_report(&self, gid: &GroupId, period: &ReportPeriod) -> Result<Option<Report>> {
         self.get(&keys::report(gid, period)).await
     }
 

@@ -18,8 +18,8 @@ mod stream;
 pub use self::csv::{
     ALERT_KINDS_SEPARATOR, COLUMNS, KIND_BUCKET, KIND_COMPUTER, RowWriter, neutralise,
 };
-pub use error::ReportError;
 pub use crate::model::ReportPeriod;
+pub use error::ReportError;
 pub use stream::{
     COMPUTERS_PER_QUERY, MEMBERS_PER_QUERY, ReportWritten, report_key, write_group_report,
 };
