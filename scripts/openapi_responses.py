@@ -103,6 +103,18 @@ check("GET","/me/audit","/me/audit?limit=2",di)
 check("GET","/groups/{groupId}/audit",f"/groups/{g}/audit",a)
 check("DELETE","/me/buckets/{name}/files","/me/buckets/di-files/files?path=docs/a.txt",di)
 check("DELETE","/me/buckets/{name}/files","/me/buckets/di-files/files?path=docs/a.txt",di)
+# reports: asked for (twice: the same one while it is built), refused
+# before it is built, built by the gateway's job loop, listed, downloaded
+r=json.loads(check("POST","/groups/{groupId}/reports",f"/groups/{g}/reports",a))["period"]
+check("POST","/groups/{groupId}/reports",f"/groups/{g}/reports",a)
+check("POST","/groups/{groupId}/reports/{reportId}/download",f"/groups/{g}/reports/{r}/download",a)
+for _ in range(100):
+    if json.loads(call("GET",f"/groups/{g}/reports",a)[1])["items"][0]["state"]!="pending": break
+    time.sleep(0.1)
+check("GET","/groups/{groupId}/reports",f"/groups/{g}/reports",a)
+check("POST","/groups/{groupId}/reports/{reportId}/download",f"/groups/{g}/reports/{r}/download",a)
+check("POST","/groups/{groupId}/reports/{reportId}/download",f"/groups/{g}/reports/2026-13/download",a)
+check("GET","/groups/{groupId}/reports",f"/groups/{g}/reports",c)
 # errors
 check("POST","/groups","/groups",a,{"name":"","products":[],"managed":True})
 check("GET","/groups/{groupId}",f"/groups/{g}",tok("zed@else.org"))

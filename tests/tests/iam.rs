@@ -109,7 +109,8 @@ impl Delivery {
             app.deps.clock.clone(),
         )
         .with_backoff(Backoff::immediate(2))
-        .with_invite_secret(app.invite_secret());
+        .with_invite_secret(app.invite_secret())
+        .with_reports(app.report_files());
         Self {
             sender,
             sqs,
@@ -921,8 +922,64 @@ async fn every_function_runs(app: &TestApp, cognito: &e2e::CognitoOnMoto) -> BTr
         "one usage batch"
     );
 
+    // Reports: asked for (again while it is built: the pending one is read
+    // back), refused before it is built, built by build-report, listed and
+    // downloaded; then the weekly schedule with the CSV attached (raw MIME,
+    // the CSV read from the reports bucket) and the members' summaries.
+    let reports = format!("{g}/reports");
+    let asked = expect(
+        app.post(&reports, &alice, json!({})).await,
+        202,
+        "ask for a report",
+    );
+    expect(
+        app.post(&reports, &alice, json!({})).await,
+        202,
+        "ask again while it is built",
+    );
+    let day = asked.body["period"].as_str().expect("period").to_owned();
+    let download = format!("{reports}/{day}/download");
+    expect(
+        app.post(&download, &alice, json!({})).await,
+        409,
+        "download before it is built",
+    );
+    delivery.deliver_and_work(app, 600, usize::MAX).await;
+    expect(app.get(&reports, &alice).await, 200, "list reports");
+    expect(
+        app.post(&download, &alice, json!({})).await,
+        200,
+        "download a report",
+    );
+    expect(
+        app.patch(
+            &g,
+            &alice,
+            json!({"adminReportEmails": {"cadence": "weekly", "attachCsv": true}}),
+        )
+        .await,
+        200,
+        "attach the CSV to report emails",
+    );
+    let weekly: weekly_report::ScheduledRun = serde_json::from_value(json!({
+        "schedule": "weekly",
+        "scheduledTime": "2026-11-30T06:00:00Z",
+    }))
+    .expect("a scheduled run");
+    as_function("weekly-report", weekly_report::handler(&app.deps, weekly))
+        .await
+        .expect("the weekly schedule");
+    delivery.deliver_and_work(app, 600, usize::MAX).await;
+    expect(
+        app.patch(&g, &alice, json!({"memberSummaryEmails": "off"}))
+            .await,
+        200,
+        "members' summaries off (off the schedule)",
+    );
+
     // The sweep: an email, an event and a job the stream "missed" (written
-    // straight to the table, half an hour ago), delivered on schedule.
+    // straight to the table, half an hour ago), delivered on schedule; and
+    // a report email with its CSV attached.
     let long_ago = shared::clock::Clock::now(&app.clock) - time::Duration::minutes(30);
     let group_id = shared::model::GroupId::parse("gid", &gid).expect("group id");
     let stranded = [
@@ -954,6 +1011,26 @@ async fn every_function_runs(app: &TestApp, cognito: &e2e::CognitoOnMoto) -> BTr
             },
             long_ago,
         ),
+        shared::outbox::OutboxItem::email(
+            shared::outbox::OutboxEmail {
+                to: vec![
+                    shared::model::EmailAddress::parse("to", "alice@initech.com").expect("address"),
+                ],
+                subject: "A stranded report".into(),
+                text: "Attached.".into(),
+                html: "<p>Attached.</p>".into(),
+                seal: None,
+                report: Some(shared::outbox::ReportMail {
+                    key: shared::model::report_object_key(
+                        &group_id,
+                        &shared::model::ReportPeriod::parse("2026-W49").expect("period"),
+                    ),
+                    file_name: "user-stats-2026-W49.csv".into(),
+                    attach: true,
+                }),
+            },
+            long_ago,
+        ),
     ];
     for item in &stranded {
         app.repo().put_outbox_item(item).await.expect("outbox item");
@@ -967,7 +1044,7 @@ async fn every_function_runs(app: &TestApp, cognito: &e2e::CognitoOnMoto) -> BTr
         sweep_outbox::handler(&delivery.sender, schedule_event),
     )
     .await;
-    assert_eq!((report.found, report.sent), (3, 3), "{report:?}");
+    assert_eq!((report.found, report.sent), (4, 4), "{report:?}");
     delivery.deliver_and_work(app, 600, usize::MAX).await;
 
     // Dissolution: previewed, confirmed (retried), then run out of time

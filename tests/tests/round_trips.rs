@@ -217,6 +217,29 @@ async fn every_operation_makes_its_documented_round_trips() {
         ["GetItem", "TransactWriteItems"],
         "set payment method"
     );
+    let reports = format!("{g}/reports");
+    let asked = costs!(
+        app.post(&reports, &alice, json!({})),
+        ["TransactWriteItems"],
+        "ask for a report"
+    );
+    costs!(
+        app.post(&reports, &alice, json!({})),
+        ["TransactWriteItems", "GetItem"],
+        "ask for a report being built"
+    );
+    costs!(
+        app.get(&reports, &alice),
+        ["GetItem", "Query"],
+        "list reports"
+    );
+    app.run_jobs().await;
+    let period = asked.body["period"].as_str().expect("period");
+    costs!(
+        app.post(&format!("{reports}/{period}/download"), &alice, json!({})),
+        ["BatchGetItem"],
+        "download a report"
+    );
     let preview = costs!(
         app.post(&format!("{g}/dissolution"), &alice, json!({})),
         ["BatchGetItem", "Query", "TransactWriteItems"],

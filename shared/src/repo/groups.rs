@@ -119,8 +119,12 @@ impl Repository {
             now,
         )?;
         self.add_billing_start(&mut tx, &group.id, billing)?;
+        // A new group has no entries to take off a schedule: only puts.
         for mailing in Mailing::ALL {
-            self.add_mailing_entry(&mut tx, &group.id, mailing, mailing.cadence(group))?;
+            let cadence = mailing.cadence(group);
+            if cadence != crate::model::EmailCadence::Off {
+                self.add_mailing_entry(&mut tx, &group.id, mailing, cadence)?;
+            }
         }
         tx.idempotent(idem, now);
         tx.commit().await
