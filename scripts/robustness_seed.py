@@ -3,7 +3,8 @@ path parameter schemathesis sends names something that exists: a group that
 its admin (ann) runs with a second admin, an invite link, email invitations,
 two pending requests, members, and ann's own membership, computers and
 buckets; a managed member's bucket with a file and a built snapshot of it,
-and an upload of ann's waiting for its confirmation. What an operation ends (revoking, removing, retiring, deleting,
+an upload of ann's waiting for its confirmation, and the group's report of
+today, built. What an operation ends (revoking, removing, retiring, deleting,
 rotating or disabling the link) gets a thing of its own, and the link and
 dissolution operations a second group, so the others keep finding theirs.
 Prints `NAME=value` lines for the schemathesis config (scripts/
@@ -85,6 +86,12 @@ for _ in range(100):
         break
     time.sleep(0.1)
 pending_upload = upload(ann, bucket, "inbox/new.txt", b"new")
+# And the group's User Stats report of today, built.
+report = call("POST", f"/groups/{gid}/reports", ann, want=(202,))["period"]
+for _ in range(100):
+    if call("GET", f"/groups/{gid}/reports", ann)["items"][0]["state"] != "pending":
+        break
+    time.sleep(0.1)
 
 # Who joins through the link (ann already belongs to the group), who adds
 # themself (bob administers it without being a member) and who leaves (hal,
@@ -116,5 +123,6 @@ for name, value in {
     "ROBUST_MEMBER_BUCKET_NAME": member_bucket,
     "ROBUST_SNAPSHOT_ID": snapshot,
     "ROBUST_UPLOAD_ID": pending_upload,
+    "ROBUST_REPORT_ID": report,
 }.items():
     print(f"{name}={value}")
