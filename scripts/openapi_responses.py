@@ -31,6 +31,8 @@ check("GET","/groups","/groups",a)
 check("GET","/groups/{groupId}",f"/groups/{g}",a)
 check("PATCH","/groups/{groupId}",f"/groups/{g}",a,{"sso":["google"]})
 check("GET","/me","/me",b)
+check("PATCH","/me","/me",b,{"backupSummaryEmails":False})
+check("PATCH","/me","/me",tok("eli@contoso.com"),{"backupSummaryEmails":True})
 check("POST","/groups/{groupId}/admins",f"/groups/{g}/admins",a,{"email":"ben@contoso.com"})
 check("GET","/groups/{groupId}/invite-link",f"/groups/{g}/invite-link",a)
 L=json.loads(check("POST","/groups/{groupId}/invite-link",f"/groups/{g}/invite-link",a))["token"]
@@ -122,6 +124,8 @@ check("GET","/invitations/{token}","/invitations/nope")
 check("POST","/groups/{groupId}/requests/{accountId}/deny",f"/groups/{g}/requests/{rq}/deny",a)
 check("GET","/groups/{groupId}/computers",f"/groups/{g}/computers?nextToken=forged",a)
 check("DELETE","/me/computers/{computerId}","/me/computers/gone",a)
+check("PATCH","/me","/me",b,{})
+check("PATCH","/me","/me",b,{"backupSummaryEmails":"no"})
 check("PUT","/groups/{groupId}/billing/payment-method",f"/groups/{g}/billing/payment-method",a,{"reference":"4242424242424242","last4":"4242"})
 # dissolution last, on a group of its own: a wrong token, then the real confirmation
 d=json.loads(check("POST","/groups","/groups",b,{"name":"D","products":["b2"],"managed":False}))["id"]

@@ -148,6 +148,7 @@ async fn invoke(app: &TestApp, function: &str, request: Request) -> Response<Bod
         "get-group" => Box::pin(get_group::handler(deps, request)).await,
         "get-invite-link" => Box::pin(get_invite_link::handler(deps, request)).await,
         "get-me" => Box::pin(get_me::handler(deps, request)).await,
+        "update-me" => Box::pin(update_me::handler(deps, request)).await,
         "get-member-computer" => Box::pin(get_member_computer::handler(deps, request)).await,
         "get-synopsis" => Box::pin(get_synopsis::handler(deps, request)).await,
         "join-group" => Box::pin(join_group::handler(deps, request)).await,
@@ -794,10 +795,31 @@ async fn arrange(app: &TestApp, function: &str) -> Expect {
         }
         "get-me" => expect(200, |b| {
             ok(
-                b["id"] == ALICE.sub && b["email"] == ALICE.email && b["emailVerified"] == true,
-                "alice's account",
+                b["id"] == ALICE.sub
+                    && b["email"] == ALICE.email
+                    && b["emailVerified"] == true
+                    && b["backupSummaryEmails"] == true,
+                "alice's account, summary emails on",
             )
         }),
+        // Alice's first call (no account yet): registered and opted out in
+        // one write; a sign-in afterwards keeps her choice.
+        "update-me" => Expect {
+            status: 200,
+            check: Box::new(|b| {
+                ok(
+                    b["id"] == ALICE.sub
+                        && b["email"] == ALICE.email
+                        && b["backupSummaryEmails"] == false,
+                    "alice's account, opted out of summary emails",
+                )
+            }),
+            then: Some((
+                "get-me",
+                event("GET", "/me", &[], Some(ALICE), None),
+                Box::new(|b| ok(b["backupSummaryEmails"] == false, "still opted out")),
+            )),
+        },
         "get-invite-link" => {
             group(app).await;
             fixture_link(app).await;

@@ -299,6 +299,28 @@ async fn every_function_runs(app: &TestApp, cognito: &e2e::CognitoOnMoto) -> BTr
         200,
         "me, unverified",
     );
+    expect(
+        app.patch("/me", &alice, json!({"backupSummaryEmails": false}))
+            .await,
+        200,
+        "opt out of summary emails",
+    );
+    expect(
+        app.patch("/me", &app.token("yan@initech.com"), json!({}))
+            .await,
+        400,
+        "change nothing of my account",
+    );
+    expect(
+        app.patch(
+            "/me",
+            &app.token("yan@initech.com"),
+            json!({"backupSummaryEmails": true}),
+        )
+        .await,
+        200,
+        "opt back in, on first use",
+    );
     let admins = format!("{g}/admins");
     let add_bob = json!({"email": "bob@initech.com"});
     expect(

@@ -50,6 +50,11 @@ async fn every_operation_makes_its_documented_round_trips() {
         "me"
     );
     costs!(
+        app.patch("/me", &bob, json!({"backupSummaryEmails": false})),
+        ["TransactWriteItems", "GetItem"],
+        "update me"
+    );
+    costs!(
         app.post(
             &format!("{g}/admins"),
             &alice,

@@ -65,6 +65,7 @@ handlers! {
     "create-group" => create_group,
     "get-group" => get_group,
     "get-me" => get_me,
+    "update-me" => update_me,
     "list-groups" => list_groups,
     "remove-admin" => remove_admin,
     "update-group" => update_group,

@@ -1,6 +1,7 @@
 //! The JSON the API speaks: request DTOs (strict, converted into validated
 //! commands with `TryFrom`) and response views.
 
+mod account;
 mod billing;
 mod computers;
 mod files;
@@ -9,6 +10,7 @@ mod json;
 mod membership;
 pub mod page;
 
+pub use account::UpdateMeRequest;
 pub use billing::{
     BillingView, ConfirmDissolutionRequest, DissolutionPreview, DissolutionStatus, EstimateView,
     Licenses, PaymentMethodRequest, PaymentMethodView,

@@ -47,6 +47,22 @@ fn yes() -> bool {
     true
 }
 
+/// What a person changes of their own account (`PATCH /me`): `None` stays
+/// as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountChanges {
+    /// Get (or stop getting) the backup summary emails their group sends.
+    pub backup_summary_emails: Option<bool>,
+}
+
+impl AccountChanges {
+    /// True when the edit would change nothing (refused: an empty PATCH is
+    /// a client bug).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 impl Account {
     /// What it holds that its group counts and pays for.
     pub fn usage(&self) -> Usage {

@@ -23,7 +23,7 @@ pub mod text;
 mod token;
 
 pub use access::acting_for;
-pub use account::{Account, Usage, UsageDelta};
+pub use account::{Account, AccountChanges, Usage, UsageDelta};
 pub use audit::{AuditAction, AuditEntry, Origin};
 pub use billing::{
     Billing, Estimate, GB, GroupUsage, PaymentMethod, Prices, RenewalDay, TB, estimate,

@@ -10,7 +10,9 @@ use super::{Item, Repository, n, s};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
-use crate::model::{Account, AccountId, EmailAddress, GroupId, UsageDelta, rfc3339};
+use crate::model::{
+    Account, AccountChanges, AccountId, EmailAddress, GroupId, UsageDelta, rfc3339,
+};
 use crate::problem::ProblemKind;
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -48,9 +50,10 @@ pub(crate) struct Limit {
 }
 
 /// One write to an account item: who (the caller, registered on the way,
-/// or an existing account), its group rule, the counters it adds to, and
-/// the conditions that keep those counters true under concurrency. An item
-/// appears once in a transaction, so all of this is one update.
+/// or an existing account), its group rule, the counters it adds to, the
+/// conditions that keep those counters true under concurrency, and the
+/// owner's own settings it changes. An item appears once in a transaction,
+/// so all of this is one update.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AccountWrite<'a> {
     /// The caller (registered from their token) or another existing account.
@@ -66,6 +69,9 @@ pub(crate) struct AccountWrite<'a> {
     /// The usage version the write's counts were read at: the write is
     /// refused as contended if it changed since.
     pub read_at: Option<u64>,
+    /// The owner's settings to change (`PATCH /me`); none by default, and
+    /// a write that names none leaves them as stored.
+    pub changes: AccountChanges,
 }
 
 /// Whose account.
@@ -87,7 +93,13 @@ impl<'a> AccountWrite<'a> {
             buckets: 0,
             limit: None,
             read_at: None,
+            changes: AccountChanges::default(),
         }
+    }
+
+    /// The same write, also changing the owner's settings.
+    pub fn changing(self, changes: AccountChanges) -> Self {
+        Self { changes, ..self }
     }
 }
 
@@ -178,6 +190,10 @@ impl<'a> AccountWrite<'a> {
                 clauses.push("groupId = :gid");
                 change = change.value(":gid", s(gid.to_string()));
             }
+        }
+        if let Some(on) = self.changes.backup_summary_emails {
+            sets.push("backupSummaryEmails = :summaries");
+            change = change.value(":summaries", AttributeValue::Bool(on));
         }
         let counters = [
             ("computerCount", ":computers", self.usage.computers),
@@ -320,9 +336,26 @@ impl Repository {
     }
 
     /// Creates or refreshes the caller's account. One `TransactWriteItems`.
+    /// Leaves the owner's settings as stored (absent: their defaults).
     pub async fn register_account(&self, caller: &Caller, now: OffsetDateTime) -> Result<()> {
+        self.update_account(caller, AccountChanges::default(), now)
+            .await
+    }
+
+    /// Creates or refreshes the caller's account as [`register_account`]
+    /// does, and changes their settings in the same write. One
+    /// `TransactWriteItems`.
+    ///
+    /// [`register_account`]: Self::register_account
+    pub async fn update_account(
+        &self,
+        caller: &Caller,
+        changes: AccountChanges,
+        now: OffsetDateTime,
+    ) -> Result<()> {
         let mut tx = Tx::new(self);
-        self.add_account_write(&mut tx, AccountWrite::register(caller, GroupRule::Any), now)?;
+        let write = AccountWrite::register(caller, GroupRule::Any).changing(changes);
+        self.add_account_write(&mut tx, write, now)?;
         tx.commit().await.map(drop)
     }
 
@@ -335,5 +368,54 @@ impl Repository {
     /// An account by id. One consistent `GetItem`.
     pub async fn get_account(&self, aid: &AccountId) -> Result<Option<Account>> {
         self.get(&keys::account(aid)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller() -> Caller {
+        Caller {
+            account_id: AccountId::parse("sub", "0b6e2f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
+                .expect("account id"),
+            email: EmailAddress::parse("email", "alice@initech.com").expect("email"),
+            email_verified: true,
+        }
+    }
+
+    fn bool_value(expr: &Expr, placeholder: &str) -> Option<bool> {
+        expr.values
+            .iter()
+            .find(|(p, _)| p == placeholder)
+            .and_then(|(_, v)| v.as_bool().ok().copied())
+    }
+
+    #[test]
+    fn registering_never_touches_the_summary_opt_out() {
+        let caller = caller();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let (register, _) = AccountWrite::register(&caller, GroupRule::Any).build(now);
+        assert!(
+            !register.text.contains("backupSummaryEmails"),
+            "a sign-in (GET /me) must leave the flag as stored: {}",
+            register.text
+        );
+        for on in [false, true] {
+            let changes = AccountChanges {
+                backup_summary_emails: Some(on),
+            };
+            let (change, guard) = AccountWrite::register(&caller, GroupRule::Any)
+                .changing(changes)
+                .build(now);
+            assert!(
+                change.text.starts_with("SET ")
+                    && change.text.contains("backupSummaryEmails = :summaries"),
+                "{}",
+                change.text
+            );
+            assert_eq!(bool_value(&change, ":summaries"), Some(on));
+            assert!(guard.is_none(), "the caller's own account is an upsert");
+        }
     }
 }

@@ -10,7 +10,9 @@ use super::{IdempotentWrite, Repository, Written, from_item, s, sdk_error};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
-use crate::model::{AccountId, Bucket, BucketName, MAX_BUCKETS_PER_ACCOUNT, UsageDelta};
+use crate::model::{
+    AccountChanges, AccountId, Bucket, BucketName, MAX_BUCKETS_PER_ACCOUNT, UsageDelta,
+};
 use crate::problem::ProblemKind;
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -69,6 +71,7 @@ impl Repository {
                 refusal: bucket_limit,
             }),
             read_at: None,
+            changes: AccountChanges::default(),
         };
         self.add_account_write(&mut tx, write, now)?;
         tx.idempotent(idem, now);
@@ -112,6 +115,7 @@ impl Repository {
             buckets: -1,
             limit: None,
             read_at: None,
+            changes: AccountChanges::default(),
         };
         self.add_account_write(&mut tx, write, now)?;
         tx.commit().await.map(drop)

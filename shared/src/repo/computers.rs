@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
-    Account, AccountId, CheckIn, Computer, ComputerId, Group, GroupId, MAX_COMPUTERS_PER_ACCOUNT,
-    Member, UsageDelta, rfc3339,
+    Account, AccountChanges, AccountId, CheckIn, Computer, ComputerId, Group, GroupId,
+    MAX_COMPUTERS_PER_ACCOUNT, Member, UsageDelta, rfc3339,
 };
 use crate::problem::ProblemKind;
 
@@ -122,6 +122,7 @@ impl Repository {
                 refusal: computer_limit,
             }),
             read_at: None,
+            changes: AccountChanges::default(),
         };
         self.add_account_write(&mut tx, write, now)?;
         if let Some(gid) = group {
@@ -162,6 +163,7 @@ impl Repository {
             buckets: 0,
             limit: None,
             read_at: None,
+            changes: AccountChanges::default(),
         };
         self.add_account_write(&mut tx, write, now)?;
         if let Some(gid) = &account.group_id {

@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
-    Account, AccountId, Bucket, BucketName, FilePath, Group, GroupId, Member, PendingUpload,
-    StoredFile, UsageDelta,
+    Account, AccountChanges, AccountId, Bucket, BucketName, FilePath, Group, GroupId, Member,
+    PendingUpload, StoredFile, UsageDelta,
 };
 
 /// How long an unconfirmed upload's item outlives its URL (then TTL removes it).
@@ -234,6 +234,7 @@ impl Repository {
             buckets: 0,
             limit: None,
             read_at: None,
+            changes: AccountChanges::default(),
         };
         self.add_account_write(tx, write, now)?;
         if let Some(gid) = group {

@@ -12,7 +12,9 @@ use super::{IdempotentWrite, Repository, Written, from_item, key_map, n, s, sdk_
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
-use crate::model::{Account, AccountId, GroupId, Member, TokenRecord, UsageDelta, rfc3339};
+use crate::model::{
+    Account, AccountChanges, AccountId, GroupId, Member, TokenRecord, UsageDelta, rfc3339,
+};
 use crate::outbox::OutboxItem;
 use crate::problem::ProblemKind;
 
@@ -131,6 +133,7 @@ impl Repository {
             buckets: 0,
             limit: None,
             read_at: Some(m.joining.map_or(0, |a| a.usage_version)),
+            changes: AccountChanges::default(),
         };
         self.add_account_write(&mut tx, joins, now)?;
         self.add_group_usage(&mut tx, gid, UsageDelta::of(&usage, 1))?;
@@ -202,6 +205,7 @@ impl Repository {
             buckets: 0,
             limit: None,
             read_at: Some(leaving.usage_version),
+            changes: AccountChanges::default(),
         };
         self.add_account_write(tx, leaves, now)?;
         self.add_group_usage(tx, gid, UsageDelta::of(&leaving.usage(), -1))
