@@ -104,6 +104,10 @@ async fn a_created_group_is_stored_with_its_admin_link_account_and_email_claim()
             "DailyCount",
             "EmailClaim",
             "Group",
+            // The daily usage schedule, and the weekly admin report and
+            // member summaries (a new group's default cadences).
+            "ScheduleEntry",
+            "ScheduleEntry",
             "ScheduleEntry"
         ]
     );
