@@ -973,6 +973,29 @@ async fn every_function_runs(app: &TestApp, cognito: &e2e::CognitoOnMoto) -> BTr
         200,
         "download a report",
     );
+    // Asked for again once built: a build that crashed midway left its
+    // multipart upload, which the rebuild aborts first.
+    expect(
+        app.post(&reports, &alice, json!({})).await,
+        202,
+        "ask for the report again",
+    );
+    let period = shared::model::ReportPeriod::parse(&day).expect("period");
+    let report_group = shared::model::GroupId::parse("gid", &gid).expect("group id");
+    let stranded = app
+        .standins
+        .s3()
+        .create_multipart_upload()
+        .bucket(standins::REPORTS_BUCKET)
+        .key(shared::model::report_object_key(&report_group, &period))
+        .send()
+        .await
+        .expect("a stranded upload");
+    app.repo()
+        .set_report_upload(&report_group, &period, stranded.upload_id())
+        .await
+        .expect("noted");
+    delivery.deliver_and_work(app, 600, usize::MAX).await;
     expect(
         app.patch(
             &g,

@@ -144,6 +144,18 @@ pub async fn build(deps: &Deps, gid: &GroupId, period: &ReportPeriod) -> Result<
         }
         ReportState::Pending => {
             let files = deps.files()?;
+            if let Some(stale) = &report.upload_id {
+                // A build that crashed left its upload open: abort it first.
+                crate::multipart::abort_upload(
+                    files.s3(),
+                    files.reports_bucket()?,
+                    &report.object_key(),
+                    stale,
+                )
+                .await
+                .map_err(Error::unexpected)?;
+                deps.repo.set_report_upload(gid, period, None).await?;
+            }
             let written = write_group_report(
                 &deps.repo,
                 files.s3(),

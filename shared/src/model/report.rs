@@ -56,6 +56,11 @@ pub struct Report {
     /// Size of the CSV in bytes (Ready).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
+    /// The multipart upload a build started and has not finished, so a
+    /// retried build aborts it first (written by its own update; never
+    /// shown).
+    #[serde(default, skip_serializing)]
+    pub upload_id: Option<String>,
 }
 
 impl Report {
@@ -75,6 +80,7 @@ impl Report {
             ready_at: None,
             rows: None,
             size_bytes: None,
+            upload_id: None,
         }
     }
 

@@ -183,7 +183,7 @@ impl Repository {
             .table_name(self.table())
             .set_key(Some(super::key_map(&keys::report(gid, period))))
             .update_expression(
-                "SET #state = :ready, readyAt = :now, #rows = :rows, sizeBytes = :size, #ttl = :ttl",
+                "SET #state = :ready, readyAt = :now, #rows = :rows, sizeBytes = :size, #ttl = :ttl REMOVE uploadId",
             )
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#state", "state")
@@ -206,6 +206,30 @@ impl Repository {
             }
             Err(e) => Err(sdk_error(e)),
         }
+    }
+
+    /// Notes the multipart upload a build started (`None`: it is over), so
+    /// a retried build aborts it first. One `UpdateItem`.
+    pub async fn set_report_upload(
+        &self,
+        gid: &GroupId,
+        period: &ReportPeriod,
+        upload_id: Option<&str>,
+    ) -> Result<()> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(super::key_map(&keys::report(gid, period))))
+            .condition_expression("attribute_exists(PK)");
+        let request = match upload_id {
+            Some(id) => request
+                .update_expression("SET uploadId = :upload")
+                .expression_attribute_values(":upload", s(id)),
+            None => request.update_expression("REMOVE uploadId"),
+        };
+        request.send().await.map_err(sdk_error)?;
+        Ok(())
     }
 
     /// A page of the groups on a mailing's schedule (see
