@@ -153,3 +153,83 @@ impl Mailing {
             && period.cadence() == Some(self.cadence(group))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use time::macros::date;
+
+    use super::*;
+    use crate::model::{
+        AdminReportEmails, EmailAddress, GroupName, GroupStatus, JoinPolicy, NewGroup,
+    };
+
+    fn group(products: &[Product], summaries: EmailCadence, reports: EmailCadence) -> Group {
+        NewGroup {
+            name: GroupName::parse("n", "Initech").expect("valid"),
+            products: products.iter().copied().collect(),
+            managed: false,
+            join_policy: JoinPolicy::default(),
+            sso: BTreeSet::new(),
+            member_summary_emails: summaries,
+            admin_report_emails: AdminReportEmails {
+                cadence: reports,
+                attach_csv: false,
+            },
+            version_history_30_days: false,
+            admin_notifications: true,
+        }
+        .into_group(
+            GroupId::new(),
+            AccountId::parse("sub", "creator").expect("valid"),
+            EmailAddress::parse("e", "c@example.com").expect("valid"),
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn a_mailing_is_due_for_an_active_backup_group_on_its_cadence_only() {
+        let day = date!(2026 - 11 - 30);
+        let week = ReportPeriod::of_cadence(EmailCadence::Weekly, day).expect("week");
+        let month = ReportPeriod::of_cadence(EmailCadence::Monthly, day).expect("month");
+        let backup = [Product::ComputerBackup];
+        let g = group(&backup, EmailCadence::Monthly, EmailCadence::Weekly);
+        assert!(Mailing::AdminReports.is_due(&g, &week));
+        assert!(!Mailing::AdminReports.is_due(&g, &month));
+        assert!(Mailing::MemberSummaries.is_due(&g, &month));
+        assert!(!Mailing::MemberSummaries.is_due(&g, &week));
+        assert!(!Mailing::AdminReports.is_due(&g, &ReportPeriod::Day(day)));
+
+        let off = group(&backup, EmailCadence::Off, EmailCadence::Off);
+        assert!(!Mailing::AdminReports.is_due(&off, &week));
+        assert!(!Mailing::MemberSummaries.is_due(&off, &week));
+
+        let b2_only = group(&[Product::B2], EmailCadence::Weekly, EmailCadence::Weekly);
+        assert!(
+            !Mailing::AdminReports.is_due(&b2_only, &week),
+            "emails are about backups"
+        );
+
+        let mut dissolving = group(&backup, EmailCadence::Weekly, EmailCadence::Weekly);
+        dissolving.status = GroupStatus::Dissolving;
+        assert!(!Mailing::MemberSummaries.is_due(&dissolving, &week));
+    }
+
+    #[test]
+    fn each_cadence_has_its_schedule_and_off_has_none() {
+        assert_eq!(
+            Mailing::AdminReports
+                .schedule(EmailCadence::Weekly)
+                .as_deref(),
+            Some("admin-reports-weekly")
+        );
+        assert_eq!(
+            Mailing::MemberSummaries
+                .schedule(EmailCadence::Monthly)
+                .as_deref(),
+            Some("member-summaries-monthly")
+        );
+        assert_eq!(Mailing::AdminReports.schedule(EmailCadence::Off), None);
+    }
+}
