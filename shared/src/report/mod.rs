@@ -4,12 +4,14 @@
 //! group's size.
 //!
 //! Members are read a page at a time, each member's computers a page at a
-//! time and its buckets in one Query; rows go into a part's buffer, and each
-//! full part is uploaded (one in flight while the next fills) by the same
-//! multipart upload the snapshot zip uses. A report that fits in one part
-//! is written by a single `PutObject`. The object's key is
-//! `reports/<gid>/<period>.csv`, so running a period again replaces its
-//! report; a failure aborts the upload, so S3 keeps no parts.
+//! time and its buckets in one Query, the next few members' first reads
+//! running ahead (on their own tasks) while a member's rows are written;
+//! rows go into a part's buffer, and each full part is uploaded (one in
+//! flight while the next fills) by the same multipart upload the snapshot
+//! zip uses. A report that fits in one part is written by a single
+//! `PutObject`. The object's key is `reports/<gid>/<period>.csv`, so
+//! running a period again replaces its report; a failure aborts the
+//! upload, so S3 keeps no parts.
 
 mod csv;
 mod error;
