@@ -16,6 +16,7 @@
 mod csv;
 mod error;
 mod period;
+mod row;
 mod stream;
 
 pub use self::csv::{
@@ -23,6 +24,7 @@ pub use self::csv::{
 };
 pub use error::ReportError;
 pub use period::ReportPeriod;
+pub use row::ComputerRow;
 pub use stream::{
     COMPUTERS_PER_QUERY, MEMBERS_PER_QUERY, ReportWritten, report_key, write_group_report,
 };

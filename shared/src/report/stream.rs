@@ -12,8 +12,9 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::csv::RowWriter;
+use super::row::ComputerRow;
 use super::{CONTENT_TYPE, ReportError, ReportPeriod};
-use crate::model::{AccountId, Bucket, Computer, ComputerId, GroupId, Member};
+use crate::model::{AccountId, Bucket, ComputerId, GroupId, Member};
 use crate::multipart::{MAX_PART_SIZE, MIN_PART_SIZE, Upload};
 use crate::repo::{MembersFrom, Repository};
 
@@ -151,7 +152,7 @@ const READ_AHEAD: usize = 4;
 struct MemberRead {
     member: Member,
     buckets: Vec<Bucket>,
-    computers: Vec<Computer>,
+    computers: Vec<ComputerRow>,
     /// Where the member's next page of computers starts, if it has more.
     next: Option<ComputerId>,
 }
@@ -167,7 +168,7 @@ impl ReadAhead {
             let aid = &member.account_id;
             let (buckets, (computers, next)) = tokio::try_join!(
                 repo.list_buckets(aid),
-                repo.list_computers(aid, COMPUTERS_PER_QUERY, None)
+                repo.list_computer_rows(aid, COMPUTERS_PER_QUERY, None)
             )?;
             Ok(MemberRead {
                 member,
@@ -215,13 +216,13 @@ async fn member_rows(
     let mut rows = 0;
     loop {
         for computer in &computers {
-            sink.csv.computer(&member, computer)?;
+            sink.csv.computer_row(&member, computer)?;
             rows += 1;
             sink.cut_if_full().await?;
         }
         let Some(after) = next.take() else { break };
         (computers, next) = repo
-            .list_computers(aid, COMPUTERS_PER_QUERY, Some(&after))
+            .list_computer_rows(aid, COMPUTERS_PER_QUERY, Some(&after))
             .await?;
     }
     for bucket in &buckets {
