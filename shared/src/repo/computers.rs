@@ -19,6 +19,15 @@ use crate::model::{
     MAX_COMPUTERS_PER_ACCOUNT, Member, UsageDelta, rfc3339,
 };
 use crate::problem::ProblemKind;
+#[cfg(feature = "reports")]
+use crate::{model::AlertKind, report::ComputerRow};
+#[cfg(feature = "reports")]
+use aws_sdk_dynamodb::types::AttributeValue;
+#[cfg(feature = "reports")]
+use serde::{
+    Deserialize,
+    de::{IntoDeserializer, value::StrDeserializer},
+};
 
 /// The refusal past the computer limit.
 fn computer_limit(max: u32) -> Error {
@@ -284,4 +293,123 @@ fn computer_change(
         }
     };
     Ok((change, alerts))
+}
+
+#[cfg(feature = "reports")]
+impl Repository {
+    /// A page of an account's computers in id order, after `after`, as the
+    /// group report shows them, and where the next page starts. One `Query`,
+    /// as [`Repository::list_computers`], but the row's attributes are taken
+    /// straight from the items rather than deserialised into whole
+    /// [`Computer`]s (ids checked, every timestamp parsed, every value
+    /// converted): the report reads every computer of a group, and that
+    /// conversion was about a quarter of its time on the client.
+    ///
+    /// The items are read whole: a `ProjectionExpression` would halve what
+    /// the SDK parses, but the DynamoDB stand-in applies it item by item
+    /// under the lock that serialises all its requests, which made the
+    /// report slower there overall.
+    pub async fn list_computer_rows(
+        &self,
+        aid: &AccountId,
+        limit: i32,
+        after: Option<&ComputerId>,
+    ) -> Result<(Vec<ComputerRow>, Option<ComputerId>)> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(keys::account_gsi_pk(aid)))
+            .expression_attribute_values(":prefix", s(keys::COMPUTER_PREFIX))
+            .consistent_read(true)
+            .limit(limit);
+        if let Some(after) = after {
+            query = query.set_exclusive_start_key(Some(key_map(&keys::computer(aid, after))));
+        }
+        let out = query.send().await.map_err(sdk_error)?;
+        let rows = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(computer_row)
+            .collect::<Result<Vec<ComputerRow>>>()?;
+        // The next page starts after the key this one ends on.
+        let next = match out.last_evaluated_key {
+            Some(key) => {
+                let sk = match key.get(keys::SK) {
+                    Some(AttributeValue::S(sk)) => sk.as_str(),
+                    _ => "",
+                };
+                let cid = sk.strip_prefix(keys::COMPUTER_PREFIX).unwrap_or_default();
+                Some(ComputerId::parse("computerId", cid).map_err(|e| {
+                    Error::unexpected(format!("the page ends on {sk:?}: {}", e.reason))
+                })?)
+            }
+            None => None,
+        };
+        Ok((rows, next))
+    }
+}
+
+/// A computer's row from its item: what deserialising the whole
+/// [`Computer`] reads for these attributes (a value of the wrong type or
+/// out of range is an error; a missing `lastBackupAt` is none); the other
+/// attributes are left unread.
+#[cfg(feature = "reports")]
+fn computer_row(mut item: super::Item) -> Result<ComputerRow> {
+    fn missing(attribute: &str) -> Error {
+        Error::unexpected(format!(
+            "a computer's {attribute:?} is missing or not of its type"
+        ))
+    }
+    let mut text = |attribute: &str| match item.remove(attribute) {
+        Some(AttributeValue::S(text)) => Ok(text),
+        _ => Err(missing(attribute)),
+    };
+    let name = text("name")?;
+    let os = text("os")?;
+    let client_version = text("clientVersion")?;
+    let last_backup_at = match item.remove("lastBackupAt") {
+        None | Some(AttributeValue::Null(true)) => None,
+        Some(AttributeValue::S(at)) => Some(
+            OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| missing("lastBackupAt"))?,
+        ),
+        Some(_) => return Err(missing("lastBackupAt")),
+    };
+    let number = |attribute: &str| match item.get(attribute) {
+        Some(AttributeValue::N(n)) => n.parse::<u64>().map_err(|_| missing(attribute)),
+        _ => Err(missing(attribute)),
+    };
+    let selected_bytes = number("selectedBytes")?;
+    let files_remaining = number("filesRemaining")?;
+    let alert_count = u32::try_from(number("alertCount")?).map_err(|_| missing("alertCount"))?;
+    let alert_kinds = match item.get("alerts") {
+        Some(AttributeValue::L(alerts)) => alerts
+            .iter()
+            .map(|alert| match alert {
+                AttributeValue::M(alert) => match alert.get("kind") {
+                    Some(AttributeValue::S(kind)) => {
+                        let kind: StrDeserializer<'_, serde::de::value::Error> =
+                            kind.as_str().into_deserializer();
+                        AlertKind::deserialize(kind).map_err(|_| missing("alerts"))
+                    }
+                    _ => Err(missing("alerts")),
+                },
+                _ => Err(missing("alerts")),
+            })
+            .collect::<Result<Vec<AlertKind>>>()?,
+        _ => return Err(missing("alerts")),
+    };
+    Ok(ComputerRow {
+        name,
+        os,
+        client_version,
+        last_backup_at,
+        selected_bytes,
+        files_remaining,
+        alert_count,
+        alert_kinds,
+    })
 }

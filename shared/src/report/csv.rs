@@ -15,6 +15,7 @@ use std::io;
 
 use time::format_description::well_known::Rfc3339;
 
+use super::ComputerRow;
 use crate::model::{AlertKind, Bucket, Computer, Member};
 
 /// The header row: the columns' names, in order. They are part of the
@@ -72,6 +73,19 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// A computer's cells, borrowed from a [`Computer`] or a [`ComputerRow`].
+struct Cells<'a, F> {
+    name: &'a str,
+    os: &'a str,
+    client_version: &'a str,
+    last_backup_at: Option<time::OffsetDateTime>,
+    selected_bytes: u64,
+    files_remaining: u64,
+    alert_count: u32,
+    /// Whether it has an alert of this kind.
+    has_alert: F,
+}
+
 /// Writes report rows to `W` (a part's buffer, or anything else): the one
 /// place that knows the columns' order and formats, so the streamed report
 /// and the benchmark's floor write the very same bytes.
@@ -103,12 +117,51 @@ impl<W: io::Write> RowWriter<W> {
 
     /// Writes the row of `member`'s `computer`.
     pub fn computer(&mut self, member: &Member, computer: &Computer) -> Result<(), ::csv::Error> {
+        self.computer_cells(
+            member,
+            Cells {
+                name: &computer.name,
+                os: &computer.os,
+                client_version: &computer.client_version,
+                last_backup_at: computer.last_backup_at,
+                selected_bytes: computer.selected_bytes,
+                files_remaining: computer.files_remaining,
+                alert_count: computer.alert_count,
+                has_alert: |kind| computer.alerts.iter().any(|a| a.kind == kind),
+            },
+        )
+    }
+
+    /// Writes the row of `member`'s computer read as a [`ComputerRow`]: the
+    /// same bytes as [`RowWriter::computer`] writes for the whole computer.
+    pub fn computer_row(&mut self, member: &Member, row: &ComputerRow) -> Result<(), ::csv::Error> {
+        self.computer_cells(
+            member,
+            Cells {
+                name: &row.name,
+                os: &row.os,
+                client_version: &row.client_version,
+                last_backup_at: row.last_backup_at,
+                selected_bytes: row.selected_bytes,
+                files_remaining: row.files_remaining,
+                alert_count: row.alert_count,
+                has_alert: |kind| row.alert_kinds.contains(&kind),
+            },
+        )
+    }
+
+    /// Writes a computer's row: the one place that formats it.
+    fn computer_cells(
+        &mut self,
+        member: &Member,
+        computer: Cells<'_, impl Fn(AlertKind) -> bool>,
+    ) -> Result<(), ::csv::Error> {
         self.text(KIND_COMPUTER)?;
         self.text(member.email.as_str())?;
         self.text(member.region.as_str())?;
-        self.text(&computer.name)?;
-        self.text(&computer.os)?;
-        self.text(&computer.client_version)?;
+        self.text(computer.name)?;
+        self.text(computer.os)?;
+        self.text(computer.client_version)?;
         self.scratch.clear();
         if let Some(at) = computer.last_backup_at {
             // RFC 3339 in UTC to the second, which spreadsheets parse as a
@@ -126,7 +179,7 @@ impl<W: io::Write> RowWriter<W> {
         self.number(u64::from(computer.alert_count))?;
         self.scratch.clear();
         for kind in ALERT_ORDER {
-            if computer.alerts.iter().any(|a| a.kind == kind) {
+            if (computer.has_alert)(kind) {
                 if !self.scratch.is_empty() {
                     self.scratch.push(ALERT_KINDS_SEPARATOR);
                 }
@@ -261,6 +314,39 @@ mod tests {
              computer,zoë@initech.com,eu-central,\"'=1+1, \"\"quoted\"\"\nline\",macOS,9.1,\
              2026-11-26T09:20:30Z,1234,0,3,backupOverdue;other,,\r\n\
              bucket,zoë@initech.com,eu-central,,,,,,,,,photos-2026,99\r\n"
+        );
+    }
+
+    #[test]
+    fn a_computer_row_writes_what_the_whole_computer_writes() {
+        let computer: Computer = serde_json::from_value(serde_json::json!({
+            "id": "pc-1", "accountId": "A1", "name": "-x, \"y\"", "os": "@os",
+            "clientVersion": "9.1", "lastBackupAt": "2026-11-26T10:20:30.5+01:00",
+            "selectedBytes": 1234, "filesRemaining": 7, "alertCount": 3,
+            "alerts": [
+                {"kind": "other", "since": "2026-11-20T08:00:00Z"},
+                {"kind": "lowDiskSpace", "since": "2026-11-20T08:00:00Z"},
+                {"kind": "other", "since": "2026-11-20T08:00:00Z"}],
+            "firstSeenAt": "2026-11-01T00:00:00Z", "checkedInAt": "2026-11-26T10:00:00Z"
+        }))
+        .expect("computer");
+        let row = ComputerRow {
+            name: computer.name.clone(),
+            os: computer.os.clone(),
+            client_version: computer.client_version.clone(),
+            last_backup_at: computer.last_backup_at,
+            selected_bytes: computer.selected_bytes,
+            files_remaining: computer.files_remaining,
+            alert_count: computer.alert_count,
+            alert_kinds: computer.alerts.iter().map(|a| a.kind).collect(),
+        };
+        let mut whole = RowWriter::new(Vec::new());
+        whole.computer(&member(), &computer).expect("row");
+        let mut read = RowWriter::new(Vec::new());
+        read.computer_row(&member(), &row).expect("row");
+        assert_eq!(
+            whole.into_inner().expect("flush"),
+            read.into_inner().expect("flush")
         );
     }
 }

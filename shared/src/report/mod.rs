@@ -4,15 +4,18 @@
 //! group's size.
 //!
 //! Members are read a page at a time, each member's computers a page at a
-//! time and its buckets in one Query; rows go into a part's buffer, and each
-//! full part is uploaded (one in flight while the next fills) by the same
-//! multipart upload the snapshot zip uses. A report that fits in one part
-//! is written by a single `PutObject`. The object's key is
-//! `reports/<gid>/<period>.csv`, so running a period again replaces its
-//! report; a failure aborts the upload, so S3 keeps no parts.
+//! time and its buckets in one Query, the next few members' first reads
+//! running ahead (on their own tasks) while a member's rows are written;
+//! rows go into a part's buffer, and each full part is uploaded (one in
+//! flight while the next fills) by the same multipart upload the snapshot
+//! zip uses. A report that fits in one part is written by a single
+//! `PutObject`. The object's key is `reports/<gid>/<period>.csv`, so
+//! running a period again replaces its report; a failure aborts the
+//! upload, so S3 keeps no parts.
 
 mod csv;
 mod error;
+mod row;
 mod stream;
 
 pub use self::csv::{
@@ -20,6 +23,7 @@ pub use self::csv::{
 };
 pub use crate::model::ReportPeriod;
 pub use error::ReportError;
+pub use row::ComputerRow;
 pub use stream::{
     COMPUTERS_PER_QUERY, MEMBERS_PER_QUERY, ReportWritten, report_key, write_group_report,
 };

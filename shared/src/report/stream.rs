@@ -2,12 +2,19 @@
 //! computers and buckets, rows into a part's buffer, full parts into the
 //! upload.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
+use futures::stream::{self, Stream, TryStreamExt};
+use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use super::csv::RowWriter;
+use super::row::ComputerRow;
 use super::{CONTENT_TYPE, ReportError, ReportPeriod};
-use crate::model::{AccountId, GroupId, Member};
+use crate::model::{AccountId, Bucket, ComputerId, GroupId, Member};
 use crate::multipart::{MAX_PART_SIZE, MIN_PART_SIZE, Upload};
 use crate::repo::{MembersFrom, Repository};
 
@@ -17,7 +24,8 @@ pub const MEMBERS_PER_QUERY: i32 = 100;
 
 /// Computers read per `Query`: an account's limit, so one page holds all
 /// of a member's computers (about 300 KB, under `Query`'s 1 MB), and the
-/// largest page held while its rows are written.
+/// largest page held for a member while its rows are written or read
+/// ahead.
 pub const COMPUTERS_PER_QUERY: i32 = 1_000;
 
 /// Room past the part size in a part's buffer, so that it is never grown
@@ -49,7 +57,8 @@ pub fn report_key(gid: &GroupId, period: &ReportPeriod) -> String {
 /// a row per computer (in id order) and a row per bucket. Memory stays at
 /// about two parts of `part_size` bytes (5 MiB to 5 GiB;
 /// [`super::DEFAULT_PART_SIZE`] unless there is a reason) plus one page of
-/// members and one of computers, whatever the group's size.
+/// members and the first page of computers of a few members (the one
+/// being written and those read ahead), whatever the group's size.
 ///
 /// The rows are read page by page while the report is written, not from
 /// one snapshot of the table: a member who joins or leaves meanwhile may
@@ -86,50 +95,138 @@ pub async fn write_group_report(
 }
 
 /// Every row into the sink; returns how many.
+///
+/// The reads run ahead of the writing: while one member's rows are
+/// written, the next members' first page of computers and their buckets
+/// are already being read (and parsed) on their own tasks, so the table's
+/// latency and the SDK's parsing overlap the CSV instead of adding to it.
+/// What is held stays bounded whatever the group's size: a page of
+/// members and [`READ_AHEAD`] members' first pages.
 async fn fill(repo: &Repository, gid: &GroupId, sink: &mut Sink<'_>) -> Result<u64, ReportError> {
     sink.csv.header()?;
     let mut rows = 0;
-    let mut last: Option<AccountId> = None;
-    loop {
+    let reads = members(repo, gid)
+        .map_ok(|member| ReadAhead::spawn(repo, member))
+        .try_buffered(READ_AHEAD);
+    let mut reads = std::pin::pin!(reads);
+    while let Some(read) = reads.try_next().await? {
+        rows += member_rows(repo, read, sink).await?;
+    }
+    Ok(rows)
+}
+
+/// The group's members in account-id order, read a page at a time (the
+/// next page only once this one is used up).
+fn members<'a>(
+    repo: &'a Repository,
+    gid: &'a GroupId,
+) -> impl Stream<Item = Result<Member, ReportError>> + Send + 'a {
+    /// Where the walk is: where the next page starts, or done.
+    enum Next {
+        From(Option<AccountId>),
+        Done,
+    }
+    let pages = stream::try_unfold(Next::From(None), move |next| async move {
+        let Next::From(last) = next else {
+            return Ok(None);
+        };
         let from = last.as_ref().map_or(MembersFrom::Start, MembersFrom::After);
         let (members, more) = repo.members_from(gid, from, MEMBERS_PER_QUERY).await?;
-        for member in &members {
-            rows += member_rows(repo, member, sink).await?;
-        }
-        match members.last() {
-            Some(member) if more => last = Some(member.account_id.clone()),
-            _ => return Ok(rows),
-        }
+        let next = match members.last() {
+            Some(member) if more => Next::From(Some(member.account_id.clone())),
+            _ => Next::Done,
+        };
+        Ok::<_, ReportError>(Some((stream::iter(members.into_iter().map(Ok)), next)))
+    });
+    pages.try_flatten()
+}
+
+/// Members read ahead of the one whose rows are being written: enough to
+/// keep a request queued at the table while the SDK parses the answers
+/// before it (each member is two requests, its buckets and its first page
+/// of computers), few enough that what they hold (a page of up to
+/// [`COMPUTERS_PER_QUERY`] computers each) stays small.
+const READ_AHEAD: usize = 4;
+
+/// A member with its buckets and its first page of computers.
+struct MemberRead {
+    member: Member,
+    buckets: Vec<Bucket>,
+    computers: Vec<ComputerRow>,
+    /// Where the member's next page of computers starts, if it has more.
+    next: Option<ComputerId>,
+}
+
+/// A member's first reads, running on a task of their own; aborted if
+/// dropped (the report failed meanwhile), so no read outlives the report.
+struct ReadAhead(JoinHandle<Result<MemberRead, ReportError>>);
+
+impl ReadAhead {
+    fn spawn(repo: &Repository, member: Member) -> Self {
+        let repo = repo.clone();
+        let read = async move {
+            let aid = &member.account_id;
+            let (buckets, (computers, next)) = tokio::try_join!(
+                repo.list_buckets(aid),
+                repo.list_computer_rows(aid, COMPUTERS_PER_QUERY, None)
+            )?;
+            Ok(MemberRead {
+                member,
+                buckets,
+                computers,
+                next,
+            })
+        };
+        Self(tokio::spawn(read.in_current_span()))
     }
 }
 
-/// One member's rows: its computers, then its buckets.
+impl Future for ReadAhead {
+    type Output = Result<MemberRead, ReportError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
+            Ok(read) => read,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(crate::Error::unexpected(e).into()),
+        })
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// One member's rows: its computers (the first page read ahead, any
+/// further page read now), then its buckets.
 async fn member_rows(
     repo: &Repository,
-    member: &Member,
+    read: MemberRead,
     sink: &mut Sink<'_>,
 ) -> Result<u64, ReportError> {
+    let MemberRead {
+        member,
+        buckets,
+        mut computers,
+        mut next,
+    } = read;
     let aid = &member.account_id;
-    // The buckets (one Query) and the first page of computers at once: two
-    // round trips' latency for the price of one.
-    let (buckets, (mut computers, mut next)) = tokio::try_join!(
-        repo.list_buckets(aid),
-        repo.list_computers(aid, COMPUTERS_PER_QUERY, None)
-    )?;
     let mut rows = 0;
     loop {
         for computer in &computers {
-            sink.csv.computer(member, computer)?;
+            sink.csv.computer_row(&member, computer)?;
             rows += 1;
             sink.cut_if_full().await?;
         }
         let Some(after) = next.take() else { break };
         (computers, next) = repo
-            .list_computers(aid, COMPUTERS_PER_QUERY, Some(&after))
+            .list_computer_rows(aid, COMPUTERS_PER_QUERY, Some(&after))
             .await?;
     }
     for bucket in &buckets {
-        sink.csv.bucket(member, bucket)?;
+        sink.csv.bucket(&member, bucket)?;
         rows += 1;
         sink.cut_if_full().await?;
     }
