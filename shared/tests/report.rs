@@ -371,11 +371,32 @@ async fn a_report_larger_than_a_part_is_multipart_and_parses() {
     }
     write(&repo, items).await;
 
-    let written = write_group_report(&repo, &s3, REPORTS, &gid, &period("2026-12"), MIN_PART_SIZE)
-        .await
-        .expect("report");
+    // The caller is told the upload's id once, when it starts (the build
+    // job notes it on the report, so a retry can abort a crashed build's).
+    let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = told.clone();
+    let on_started: shared::report::OnUploadStarted<'_> = Box::new(move |id| {
+        Box::pin(async move {
+            sink.lock().expect("lock").push(id);
+            Ok(())
+        })
+    });
+    let written = shared::report::write_group_report_noting(
+        &repo,
+        &s3,
+        REPORTS,
+        &gid,
+        &period("2026-12"),
+        MIN_PART_SIZE,
+        Some(on_started),
+    )
+    .await
+    .expect("report");
     assert_eq!(written.rows, (members * (computers + 1)) as u64);
     assert!(written.parts >= 2, "{written:?}");
+    let told = told.lock().expect("lock").clone();
+    assert_eq!(told.len(), 1, "told once: {told:?}");
+    assert!(!told[0].is_empty());
     assert!(written.bytes > MIN_PART_SIZE as u64, "{written:?}");
 
     let bytes = read_object(&s3, &report_key(&gid, &period("2026-12"))).await;

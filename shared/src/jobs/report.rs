@@ -28,7 +28,7 @@ use crate::model::{
 use crate::notify;
 use crate::outbox::{OutboxItem, ReportMail};
 use crate::repo::MembersFrom;
-use crate::report::{DEFAULT_PART_SIZE, write_group_report};
+use crate::report::{DEFAULT_PART_SIZE, OnUploadStarted, write_group_report_noting};
 
 /// Groups read per page of a schedule's index.
 const GROUPS_PER_PAGE: i32 = 500;
@@ -156,13 +156,21 @@ pub async fn build(deps: &Deps, gid: &GroupId, period: &ReportPeriod) -> Result<
                 .map_err(Error::unexpected)?;
                 deps.repo.set_report_upload(gid, period, None).await?;
             }
-            let written = write_group_report(
+            let noted: OnUploadStarted<'_> = Box::new(|upload_id| {
+                Box::pin(async move {
+                    deps.repo
+                        .set_report_upload(gid, period, Some(&upload_id))
+                        .await
+                })
+            });
+            let written = write_group_report_noting(
                 &deps.repo,
                 files.s3(),
                 files.reports_bucket()?,
                 gid,
                 period,
                 DEFAULT_PART_SIZE,
+                Some(noted),
             )
             .await
             .map_err(Error::unexpected)?;

@@ -25,7 +25,8 @@ pub use crate::model::ReportPeriod;
 pub use error::ReportError;
 pub use row::ComputerRow;
 pub use stream::{
-    COMPUTERS_PER_QUERY, MEMBERS_PER_QUERY, ReportWritten, report_key, write_group_report,
+    COMPUTERS_PER_QUERY, MEMBERS_PER_QUERY, OnUploadStarted, ReportWritten, report_key,
+    write_group_report, write_group_report_noting,
 };
 
 /// The part size to use unless there is a reason not to: the snapshot's,

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
+use futures::future::BoxFuture;
 use futures::stream::{self, Stream, TryStreamExt};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -74,11 +75,33 @@ pub async fn write_group_report(
     period: &ReportPeriod,
     part_size: usize,
 ) -> Result<ReportWritten, ReportError> {
+    write_group_report_noting(repo, s3, bucket, gid, period, part_size, None).await
+}
+
+/// Told the multipart upload's id once it has started, before any part is
+/// sent, so the caller can record it: a build that crashes leaves its
+/// upload open, and the next build aborts it. A failure here fails the
+/// report (and aborts the upload).
+pub type OnUploadStarted<'a> =
+    Box<dyn FnOnce(String) -> BoxFuture<'a, crate::Result<()>> + Send + 'a>;
+
+/// [`write_group_report`], telling `on_started` the multipart upload's id
+/// (a report that fits in one part has none).
+pub async fn write_group_report_noting(
+    repo: &Repository,
+    s3: &Client,
+    bucket: &str,
+    gid: &GroupId,
+    period: &ReportPeriod,
+    part_size: usize,
+    on_started: Option<OnUploadStarted<'_>>,
+) -> Result<ReportWritten, ReportError> {
     if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
         return Err(ReportError::PartSize { size: part_size });
     }
     let key = report_key(gid, period);
     let mut sink = Sink::new(s3, bucket, &key, part_size);
+    sink.on_started = on_started;
     let outcome = match fill(repo, gid, &mut sink).await {
         Ok(rows) => sink
             .finish()
@@ -102,7 +125,11 @@ pub async fn write_group_report(
 /// latency and the SDK's parsing overlap the CSV instead of adding to it.
 /// What is held stays bounded whatever the group's size: a page of
 /// members and [`READ_AHEAD`] members' first pages.
-async fn fill(repo: &Repository, gid: &GroupId, sink: &mut Sink<'_>) -> Result<u64, ReportError> {
+async fn fill(
+    repo: &Repository,
+    gid: &GroupId,
+    sink: &mut Sink<'_, '_>,
+) -> Result<u64, ReportError> {
     sink.csv.header()?;
     let mut rows = 0;
     let reads = members(repo, gid)
@@ -204,7 +231,7 @@ impl Drop for ReadAhead {
 async fn member_rows(
     repo: &Repository,
     read: MemberRead,
-    sink: &mut Sink<'_>,
+    sink: &mut Sink<'_, '_>,
 ) -> Result<u64, ReportError> {
     let MemberRead {
         member,
@@ -235,16 +262,17 @@ async fn member_rows(
 
 /// Where rows go: the part being filled, and the upload once a part has
 /// filled (a report that never fills one is written by `PutObject`).
-struct Sink<'a> {
+struct Sink<'a, 'n> {
     s3: &'a Client,
     bucket: &'a str,
     key: &'a str,
     part_size: usize,
     csv: RowWriter<Vec<u8>>,
     upload: Option<Upload>,
+    on_started: Option<OnUploadStarted<'n>>,
 }
 
-impl<'a> Sink<'a> {
+impl<'a, 'n> Sink<'a, 'n> {
     fn new(s3: &'a Client, bucket: &'a str, key: &'a str, part_size: usize) -> Self {
         Self {
             s3,
@@ -253,6 +281,7 @@ impl<'a> Sink<'a> {
             part_size,
             csv: RowWriter::new(Vec::with_capacity(part_size + SLACK)),
             upload: None,
+            on_started: None,
         }
     }
 
@@ -271,10 +300,16 @@ impl<'a> Sink<'a> {
         let part = std::mem::replace(&mut self.csv, fresh).into_inner()?;
         let upload = match &mut self.upload {
             Some(upload) => upload,
-            None => self.upload.insert(
-                Upload::create(self.s3, self.bucket, self.key, CONTENT_TYPE, self.part_size)
-                    .await?,
-            ),
+            None => {
+                let upload = self.upload.insert(
+                    Upload::create(self.s3, self.bucket, self.key, CONTENT_TYPE, self.part_size)
+                        .await?,
+                );
+                if let Some(on_started) = self.on_started.take() {
+                    on_started(upload.id().to_owned()).await?;
+                }
+                upload
+            }
         };
         upload.send(part).await?;
         Ok(())
