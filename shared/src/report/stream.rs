@@ -15,7 +15,7 @@ use tracing::Instrument;
 use super::csv::RowWriter;
 use super::row::ComputerRow;
 use super::{CONTENT_TYPE, ReportError, ReportPeriod};
-use crate::model::{AccountId, Bucket, ComputerId, GroupId, Member};
+use crate::model::{AccountId, Bucket, ComputerId, GroupId, MAX_COMPUTERS_PER_ACCOUNT, Member};
 use crate::multipart::{MAX_PART_SIZE, MIN_PART_SIZE, Upload};
 use crate::repo::{MembersFrom, Repository};
 
@@ -23,11 +23,13 @@ use crate::repo::{MembersFrom, Repository};
 /// bytes each), and what is held while their rows are written.
 pub const MEMBERS_PER_QUERY: i32 = 100;
 
-/// Computers read per `Query`: an account's limit, so one page holds all
-/// of a member's computers (about 300 KB, under `Query`'s 1 MB), and the
-/// largest page held for a member while its rows are written or read
-/// ahead.
-pub const COMPUTERS_PER_QUERY: i32 = 1_000;
+/// Computers read per `Query`: one past an account's limit, so one page
+/// holds all of a member's computers (about 300 KB, under `Query`'s 1 MB)
+/// and says that no more follow (a `Query` that stops at its `Limit`
+/// answers a `LastEvaluatedKey` even when nothing is left, which cost a
+/// member at the limit a second, empty `Query`); the largest page held for
+/// a member while its rows are written or read ahead.
+pub const COMPUTERS_PER_QUERY: i32 = MAX_COMPUTERS_PER_ACCOUNT as i32 + 1;
 
 /// Room past the part size in a part's buffer, so that it is never grown
 /// (a grown `Vec` briefly holds both its old and new copies): the CSV
