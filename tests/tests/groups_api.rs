@@ -440,3 +440,56 @@ async fn a_patch_refuses_null_where_the_schema_has_a_value() {
         "a value is still a change: {unchanged:?}"
     );
 }
+
+#[tokio::test]
+async fn who_has_an_account_is_no_business_of_anyone_but_the_groups_admins() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app.create_group(&alice, initech()).await;
+    // Bob has an account (he signed in once); nobody@ has none.
+    let bob = app.token("bob@contoso.com");
+    assert_eq!(app.get("/me", &bob).await.status, 200);
+    let admins = format!("/groups/{gid}/admins");
+
+    // A stranger, and an admin of another group, get the same answer for
+    // a known and an unknown address, and for a group that does not exist.
+    let mallory = app.token("mallory@evil.example");
+    app.create_group(&mallory, initech()).await;
+    for (who, token) in [("a stranger", &bob), ("another group's admin", &mallory)] {
+        let known = app
+            .post(&admins, token, json!({"email": "bob@contoso.com"}))
+            .await;
+        let unknown = app
+            .post(&admins, token, json!({"email": "nobody@contoso.com"}))
+            .await;
+        let missing = app
+            .post(
+                "/groups/01a2200d-0000-7000-8000-000000000000/admins",
+                token,
+                json!({"email": "bob@contoso.com"}),
+            )
+            .await;
+        assert_eq!(known.status, 404, "{who}: {known:?}");
+        assert_eq!(
+            (known.status, &known.body),
+            (unknown.status, &unknown.body),
+            "{who}"
+        );
+        assert_eq!(
+            (known.status, &known.body),
+            (missing.status, &missing.body),
+            "{who}"
+        );
+    }
+    // The group's admin is told an address has no account (to ask them to
+    // sign in first), and adds one that has.
+    let unknown = app
+        .post(&admins, &alice, json!({"email": "nobody@contoso.com"}))
+        .await;
+    assert_eq!(unknown.status, 400, "{unknown:?}");
+    assert_eq!(unknown.body["errors"][0]["field"], "email");
+    let added = app
+        .post(&admins, &alice, json!({"email": "bob@contoso.com"}))
+        .await;
+    assert_eq!(added.status, 201, "{added:?}");
+}

@@ -77,18 +77,23 @@ pub async fn update_group(
         .await
 }
 
-/// The email to every admin (the target included) that an admin changed;
-/// the admins are read for their addresses only: the write's conditions
-/// decide. One consistent `GetItem`.
-async fn admins_changed_email(
-    deps: &Deps,
+/// The group, if the caller administers it (else the same 404 as a
+/// missing group, before anything else is looked up, so a stranger learns
+/// nothing from what follows). Read for the admins' addresses only: the
+/// write's conditions decide. One consistent `GetItem`.
+async fn administered(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<Group> {
+    administered_by(deps.repo.get_group(gid).await?, &caller.account_id)
+}
+
+/// The email to every admin of `group` (the target included) that an admin
+/// changed.
+fn admins_changed_email(
+    group: &Group,
     caller: &Caller,
-    gid: &GroupId,
     target: (&AccountId, Option<&EmailAddress>),
     added: bool,
     now: time::OffsetDateTime,
 ) -> Result<OutboxItem> {
-    let group = administered_by(deps.repo.get_group(gid).await?, &caller.account_id)?;
     let mut to: Vec<EmailAddress> = group.admins.values().map(|a| a.email.clone()).collect();
     let target_email = match target.1 {
         Some(email) => email.clone(),
@@ -115,6 +120,9 @@ pub async fn add_admin(
     origin: &Origin,
     idem: Option<IdempotencyRequest>,
 ) -> Result<Reply> {
+    // Who may ask first: whether an address has an account is no one
+    // else's business.
+    let group = administered(deps, caller, gid).await?;
     let target = deps.repo.account_id_by_email(email).await?.ok_or_else(|| {
         Error::invalid(
             "email",
@@ -128,7 +136,7 @@ pub async fn add_admin(
         added_at: now,
     };
     let reply = Reply::json(201, &view)?;
-    let mail = admins_changed_email(deps, caller, gid, (&target, Some(email)), true, now).await?;
+    let mail = admins_changed_email(&group, caller, (&target, Some(email)), true, now)?;
     let action = AuditAction::AdminAdded {
         account_id: target.clone(),
     };
@@ -157,7 +165,8 @@ pub async fn remove_admin(
     origin: &Origin,
 ) -> Result<()> {
     let now = deps.clock.now();
-    let mail = admins_changed_email(deps, caller, gid, (target, None), false, now).await?;
+    let group = administered(deps, caller, gid).await?;
+    let mail = admins_changed_email(&group, caller, (target, None), false, now)?;
     let action = AuditAction::AdminRemoved {
         account_id: target.clone(),
     };
