@@ -998,3 +998,58 @@ async fn a_member_leaves_their_group_and_the_admins_are_told() {
     let again = app.delete("/me/group", &carol).await;
     assert_eq!(again.status, 404, "already out: {again:?}");
 }
+
+#[tokio::test]
+async fn an_unverified_address_never_joins_by_any_policy_and_is_never_mailed() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app
+        .create_group(&alice, json!({"name": "Initech", "products": ["b2"], "managed": false,
+                                     "joinPolicy": {"approval": "autoApproveAll", "autoAcceptDomains": ["initech.com"]}}))
+        .await;
+    let token = link_token(&app, &alice, &gid).await;
+    let join = format!("/invitations/{token}/join");
+    // Auto-approve and an accepted domain admit a verified address...
+    let dave = app
+        .post(
+            &join,
+            &app.token("dave@initech.com"),
+            json!({"region": "us-east"}),
+        )
+        .await;
+    assert_eq!(dave.status, 201, "{dave:?}");
+    // ... and neither admits the same kind of address unverified: it asks.
+    let erin = app
+        .post(
+            &join,
+            &app.unverified_token("erin@initech.com"),
+            json!({"region": "us-east"}),
+        )
+        .await;
+    assert_eq!(erin.status, 202, "{erin:?}");
+    assert_eq!(erin.body["outcome"], "requested");
+
+    // The admins see it marked unverified, and may still approve it.
+    let requests = app.get(&format!("/groups/{gid}/requests"), &alice).await;
+    assert_eq!(requests.status, 200);
+    let request = &requests.body["requests"][0];
+    assert_eq!(request["email"], "erin@initech.com");
+    assert_eq!(request["emailVerified"], false);
+    let erin_id = local::auth::local_subject("erin@initech.com");
+    let approved = app
+        .post(
+            &format!("/groups/{gid}/requests/{erin_id}/approve"),
+            &alice,
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{approved:?}");
+    assert_eq!(
+        app.get(&format!("/groups/{gid}"), &alice).await.body["memberCount"],
+        2
+    );
+    // No mail to an address that may be anybody's; the verified joiner got
+    // their welcome.
+    assert!(emails_to(&app, "erin@initech.com").await.is_empty());
+    assert_eq!(emails_to(&app, "dave@initech.com").await.len(), 1);
+}

@@ -258,7 +258,11 @@ pub async fn summarise(deps: &Deps, gid: &GroupId, period: &ReportPeriod) -> Res
             .accounts(&ids)
             .await?
             .into_iter()
-            .filter(|a| a.backup_summary_emails && a.group_id.as_ref() == Some(gid))
+            .filter(|a| {
+                // Opted in, still this group's, and an address the identity
+                // provider verified (no mail to an address that may be anybody's).
+                a.backup_summary_emails && a.email_verified && a.group_id.as_ref() == Some(gid)
+            })
             .collect();
         let outcomes: Vec<Result<bool>> = futures::stream::iter(&accounts)
             .map(|account| summarise_one(deps, &group, period, account))

@@ -83,19 +83,19 @@ pub struct JoinPolicy {
 }
 
 impl JoinPolicy {
-    /// The product rule: auto-approve lets everyone in; a listed domain lets in
-    /// only a *verified* address of exactly that domain; everyone else asks.
+    /// The product rule: auto-approve lets everyone in and a listed domain
+    /// lets in an address of exactly that domain, but only a *verified*
+    /// address joins by any policy (an unverified one may be anybody's);
+    /// everyone else asks.
     pub fn admits_directly(&self, email: &EmailAddress, email_verified: bool) -> bool {
-        match self.approval {
-            Approval::AutoApproveAll => true,
-            Approval::Restricted => {
-                email_verified
-                    && self
-                        .auto_accept_domains
-                        .iter()
-                        .any(|d| email.is_in_domain(d))
+        email_verified
+            && match self.approval {
+                Approval::AutoApproveAll => true,
+                Approval::Restricted => self
+                    .auto_accept_domains
+                    .iter()
+                    .any(|d| email.is_in_domain(d)),
             }
-        }
     }
 }
 
@@ -466,8 +466,8 @@ mod tests {
                 policy(AutoApproveAll, &[]),
                 "anyone@else.org",
                 false,
-                true,
-                "auto-approve, unverified",
+                false,
+                "auto-approve never admits an unverified address",
             ),
             (
                 policy(AutoApproveAll, &["example.com"]),

@@ -52,9 +52,10 @@ pub enum JoinOutcome {
     Request,
 }
 
-/// The product rule (DESIGN §3): auto-approve joins; a verified address in
-/// an accepted domain joins; an email invitation addressed to the joiner's
-/// own verified address counts as the admin's acceptance; everyone else asks.
+/// The product rule (DESIGN §3): with a verified address, auto-approve
+/// joins, an accepted domain joins, and an email invitation addressed to
+/// that address counts as the admin's acceptance; everyone else (every
+/// unverified address) asks.
 pub fn join_outcome(
     group: &Group,
     via: &TokenKind,
@@ -106,6 +107,12 @@ pub struct MembershipRequest {
     pub managed_access_accepted: bool,
     /// Accepted 30-day version history.
     pub version_history_accepted: bool,
+    /// Whether the identity provider verified the requester's email: an
+    /// unverified one may be anybody's, which admins see before approving
+    /// (and to which the service sends no mail). Requests filed before this
+    /// was recorded count as unverified.
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 impl MembershipRequest {
@@ -280,9 +287,16 @@ mod tests {
             (
                 group(AutoApproveAll, &[]),
                 TokenKind::Link,
-                false,
+                true,
                 Join,
-                "auto-approve",
+                "auto-approve, verified",
+            ),
+            (
+                group(AutoApproveAll, &[]),
+                TokenKind::Link,
+                false,
+                Request,
+                "auto-approve, unverified: asks",
             ),
         ];
         for (group, via, verified, expected, case) in cases {

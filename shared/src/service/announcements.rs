@@ -116,8 +116,8 @@ pub(crate) fn requested(
     items
 }
 
-/// A request decided by `admin`: the requester is emailed either way, and
-/// `Joined` or `Denied` is published.
+/// A request decided by `admin`: `Joined` or `Denied` is published, and the
+/// requester is emailed either way if their address was verified.
 pub(crate) fn decided(
     group: &Group,
     request: &MembershipRequest,
@@ -130,20 +130,22 @@ pub(crate) fn decided(
     } else {
         MembershipChange::Denied
     };
-    vec![
-        OutboxItem::email(
+    let mut items = vec![event(
+        change,
+        &group.id,
+        Some(&request.account_id),
+        &request.email,
+        admin,
+        now,
+    )];
+    // Never mail an unverified address the service did not invite.
+    if request.email_verified {
+        items.push(OutboxItem::email(
             notify::request_decided(&request.email, &group.name, approved),
             now,
-        ),
-        event(
-            change,
-            &group.id,
-            Some(&request.account_id),
-            &request.email,
-            admin,
-            now,
-        ),
-    ]
+        ));
+    }
+    items
 }
 
 /// An admin added themself: `Joined` only (they know).

@@ -165,6 +165,7 @@ async fn join_once(
                 requested_at: now,
                 managed_access_accepted,
                 version_history_accepted: request.accept_version_history,
+                email_verified: caller.email_verified,
             };
             let review = format!(
                 "{}/groups/{}/requests",
