@@ -1048,8 +1048,12 @@ async fn an_unverified_address_never_joins_by_any_policy_and_is_never_mailed() {
         app.get(&format!("/groups/{gid}"), &alice).await.body["memberCount"],
         2
     );
-    // No mail to an address that may be anybody's; the verified joiner got
-    // their welcome.
+    // Removed again: still no mail to an address that may be anybody's; the
+    // verified joiner got their welcome.
+    let removed = app
+        .delete(&format!("/groups/{gid}/members/{erin_id}"), &alice)
+        .await;
+    assert_eq!(removed.status, 204, "{removed:?}");
     assert!(emails_to(&app, "erin@initech.com").await.is_empty());
     assert_eq!(emails_to(&app, "dave@initech.com").await.len(), 1);
 }

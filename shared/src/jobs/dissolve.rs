@@ -111,17 +111,6 @@ async fn detach(
     member: &Member,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let outbox = vec![
-        OutboxItem::email(notify::coverage_ended(&member.email, group_name), now),
-        OutboxItem::event(MembershipEvent {
-            change: MembershipChange::Removed,
-            group_id: *gid,
-            account_id: Some(member.account_id.clone()),
-            email: Some(member.email.clone()),
-            actor: None,
-            at: now,
-        }),
-    ];
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -129,6 +118,22 @@ async fn detach(
         let Some(account) = account else {
             return Err(crate::Error::unexpected("a member's account is missing"));
         };
+        // The member is told their coverage ended, if the address is one the
+        // identity provider verified (no mail to an address that may be anybody's).
+        let mut outbox = vec![OutboxItem::event(MembershipEvent {
+            change: MembershipChange::Removed,
+            group_id: *gid,
+            account_id: Some(member.account_id.clone()),
+            email: Some(member.email.clone()),
+            actor: None,
+            at: now,
+        })];
+        if account.email_verified {
+            outbox.push(OutboxItem::email(
+                notify::coverage_ended(&member.email, group_name),
+                now,
+            ));
+        }
         match deps
             .repo
             .detach_member(gid, member, &account, &outbox, now)

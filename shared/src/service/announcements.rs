@@ -169,30 +169,37 @@ pub(crate) fn added_myself(
 pub(crate) fn removed(
     group: &Group,
     member: &Member,
+    email_verified: bool,
     admin: &AccountId,
     now: OffsetDateTime,
 ) -> Vec<OutboxItem> {
-    vec![
-        OutboxItem::email(notify::removed_from_group(&member.email, &group.name), now),
-        event(
-            MembershipChange::Removed,
-            &group.id,
-            Some(&member.account_id),
-            &member.email,
-            admin,
+    let mut items = vec![event(
+        MembershipChange::Removed,
+        &group.id,
+        Some(&member.account_id),
+        &member.email,
+        admin,
+        now,
+    )];
+    // Never mail an unverified address (a member an admin approved).
+    if email_verified {
+        items.push(OutboxItem::email(
+            notify::removed_from_group(&member.email, &group.name),
             now,
-        ),
-    ]
+        ));
+    }
+    items
 }
 
 /// A member left: their payment-method email, the admins' notice (always:
 /// in a managed group it ends their access), and `Left`.
-pub(crate) fn left(group: &Group, member: &Member, now: OffsetDateTime) -> Vec<OutboxItem> {
-    vec![
-        OutboxItem::email(
-            notify::left_group(&member.email, &group.name, group.managed),
-            now,
-        ),
+pub(crate) fn left(
+    group: &Group,
+    member: &Member,
+    email_verified: bool,
+    now: OffsetDateTime,
+) -> Vec<OutboxItem> {
+    let mut items = vec![
         OutboxItem::email(
             notify::member_left(
                 group.admin_emails(),
@@ -210,5 +217,13 @@ pub(crate) fn left(group: &Group, member: &Member, now: OffsetDateTime) -> Vec<O
             &member.account_id,
             now,
         ),
-    ]
+    ];
+    // Never mail an unverified address (a member an admin approved).
+    if email_verified {
+        items.push(OutboxItem::email(
+            notify::left_group(&member.email, &group.name, group.managed),
+            now,
+        ));
+    }
+    items
 }

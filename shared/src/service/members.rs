@@ -114,7 +114,13 @@ pub async fn remove_member(
             return Err(Error::NotFound("member"));
         };
         let now = deps.clock.now();
-        let outbox = announcements::removed(&group, &member, &caller.account_id, now);
+        let outbox = announcements::removed(
+            &group,
+            &member,
+            account.email_verified,
+            &caller.account_id,
+            now,
+        );
         deps.repo
             .remove_member(gid, Some(&caller.account_id), &account, &outbox, now)
             .await
@@ -143,7 +149,7 @@ pub async fn leave_group(deps: &Deps, caller: &Caller) -> Result<()> {
             return Err(Error::NotFound("group membership"));
         };
         let now = deps.clock.now();
-        let outbox = announcements::left(&group, &member, now);
+        let outbox = announcements::left(&group, &member, caller.email_verified, now);
         deps.repo
             .remove_member(&gid, None, &account, &outbox, now)
             .await
