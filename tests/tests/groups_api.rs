@@ -493,3 +493,48 @@ async fn who_has_an_account_is_no_business_of_anyone_but_the_groups_admins() {
         .await;
     assert_eq!(added.status, 201, "{added:?}");
 }
+
+#[tokio::test]
+async fn a_stale_email_claim_makes_nobody_an_admin() {
+    let app = spawn_app().await;
+    let alice = app.token("alice@initech.com");
+    let gid = app.create_group(&alice, initech()).await;
+    let bob = app.token("bob@contoso.com");
+    assert_eq!(app.get("/me", &bob).await.status, 200);
+    // Bob's account has since changed its email (the claim still names it).
+    let bob_id = local::auth::local_subject("bob@contoso.com");
+    app.repo()
+        .client()
+        .update_item()
+        .table_name(app.repo().table())
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCOUNT#{bob_id}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT".into()),
+        )
+        .update_expression("SET email = :new")
+        .expression_attribute_values(
+            ":new",
+            aws_sdk_dynamodb::types::AttributeValue::S("bob@elsewhere.example".into()),
+        )
+        .send()
+        .await
+        .expect("email changed");
+    let added = app
+        .post(
+            &format!("/groups/{gid}/admins"),
+            &alice,
+            json!({"email": "bob@contoso.com"}),
+        )
+        .await;
+    assert_eq!(
+        added.status, 400,
+        "the address's holder moved on: {added:?}"
+    );
+    assert_eq!(added.body["errors"][0]["field"], "email");
+    let group = app.get(&format!("/groups/{gid}"), &alice).await;
+    assert_eq!(group.body["admins"].as_array().map(Vec::len), Some(1));
+}

@@ -60,7 +60,7 @@ async fn every_operation_makes_its_documented_round_trips() {
             &alice,
             json!({"email": "bob@contoso.com"})
         ),
-        ["GetItem", "GetItem", "TransactWriteItems"],
+        ["GetItem", "GetItem", "GetItem", "TransactWriteItems"],
         "add admin"
     );
     costs!(

@@ -123,12 +123,23 @@ pub async fn add_admin(
     // Who may ask first: whether an address has an account is no one
     // else's business.
     let group = administered(deps, caller, gid).await?;
-    let target = deps.repo.account_id_by_email(email).await?.ok_or_else(|| {
+    let no_account = || {
         Error::invalid(
             "email",
             "no account with a verified email uses this address; ask them to sign in once first",
         )
-    })?;
+    };
+    let target = deps
+        .repo
+        .account_id_by_email(email)
+        .await?
+        .ok_or_else(no_account)?;
+    // The claim may be stale (its holder's email changed since): only an
+    // account that still has this verified address is made an admin.
+    let holder = deps.repo.get_account(&target).await?;
+    if !holder.is_some_and(|a| a.email_verified && &a.email == email) {
+        return Err(no_account());
+    }
     let now = deps.clock.now();
     let view = AdminView {
         account_id: target.clone(),
