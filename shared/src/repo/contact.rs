@@ -115,20 +115,14 @@ impl Repository {
             .expression_attribute_values(":ttl", n((hour + 2) * 3600))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                let left = u64::try_from((hour + 1) * 3600 - now.unix_timestamp()).unwrap_or(1);
-                Err(too_many(
-                    refusal,
-                    std::time::Duration::from_secs(left.max(1)),
-                ))
-            }
-            Err(e) => Err(sdk_error(e)),
+        if super::condition_held(result)? {
+            return Ok(());
         }
+        let left = u64::try_from((hour + 1) * 3600 - now.unix_timestamp()).unwrap_or(1);
+        Err(too_many(
+            refusal,
+            std::time::Duration::from_secs(left.max(1)),
+        ))
     }
 
     /// Gives back a reserved check that found the right password (only
@@ -215,19 +209,13 @@ impl Repository {
             .expression_attribute_values(":max", n(max))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(too_many(
-                    "too many wrong codes; ask for a new one",
-                    std::time::Duration::from_secs(1),
-                ))
-            }
-            Err(e) => Err(sdk_error(e)),
+        if super::condition_held(result)? {
+            return Ok(());
         }
+        Err(too_many(
+            "too many wrong codes; ask for a new one",
+            std::time::Duration::from_secs(1),
+        ))
     }
 
     /// Spends the code (the change must still be the one read, with

@@ -283,6 +283,33 @@ where
     service_error(error.into_service_error())
 }
 
+/// A conditional write's outcome: `true` when it was made, `false` when its
+/// condition failed (an expected answer, for the caller to interpret), any
+/// other failure as [`sdk_error`].
+pub(crate) fn condition_held<O, E, R>(
+    outcome: Result<O, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<bool, Error>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata
+        + aws_smithy_runtime_api::client::result::CreateUnhandledError
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match outcome {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.code() == Some("ConditionalCheckFailedException")) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(sdk_error(e)),
+    }
+}
+
 /// [`sdk_error`] for an operation error already taken apart (after its
 /// expected cases, such as a failed condition, were matched).
 pub(crate) fn service_error<E>(error: E) -> Error

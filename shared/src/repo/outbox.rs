@@ -40,19 +40,36 @@ impl Repository {
     /// changes add `outbox_put` to their transaction; this sends that very
     /// `Put`, so the item has one shape). One conditional `PutItem`.
     pub async fn put_outbox_item(&self, item: &OutboxItem) -> Result<()> {
+        self.send_outbox_put(item).await?.map_err(sdk_error)?;
+        Ok(())
+    }
+
+    /// Sends `outbox_put`'s conditional `Put` as a `PutItem`, its outcome
+    /// left for the caller (a failed condition means the id exists).
+    pub(super) async fn send_outbox_put(
+        &self,
+        item: &OutboxItem,
+    ) -> Result<
+        std::result::Result<
+            aws_sdk_dynamodb::operation::put_item::PutItemOutput,
+            aws_sdk_dynamodb::error::SdkError<
+                aws_sdk_dynamodb::operation::put_item::PutItemError,
+                aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+            >,
+        >,
+    > {
         let put = self
             .outbox_put(item)?
             .put
             .ok_or_else(|| Error::unexpected("outbox_put built no Put"))?;
-        self.client
+        Ok(self
+            .client
             .put_item()
             .table_name(put.table_name)
             .set_item(Some(put.item))
             .set_condition_expression(put.condition_expression)
             .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(())
+            .await)
     }
 
     /// The item and its delivery marks; `None` if it does not exist (TTL

@@ -150,18 +150,12 @@ impl Repository {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        match put {
-            Ok(_) => Ok(report.clone()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                self.get_report(&report.group_id, &report.period)
-                    .await?
-                    .ok_or_else(|| Error::unexpected("a report vanished while it was begun"))
-            }
-            Err(e) => Err(sdk_error(e)),
+        if super::condition_held(put)? {
+            return Ok(report.clone());
         }
+        self.get_report(&report.group_id, &report.period)
+            .await?
+            .ok_or_else(|| Error::unexpected("a report vanished while it was begun"))
     }
 
     /// Marks a report Ready with what was written, and keeps it for
@@ -196,16 +190,7 @@ impl Repository {
             .expression_attribute_values(":ttl", n(expires_at(now, retention_days)))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error(e)),
-        }
+        super::condition_held(out)
     }
 
     /// Notes the multipart upload a build started (`None`: it is over), so
@@ -253,28 +238,7 @@ impl Repository {
     /// period and recipient, however often its job runs. `false` when it
     /// existed. One conditional `PutItem`.
     pub async fn put_outbox_item_once(&self, item: &OutboxItem) -> Result<bool> {
-        let put = self
-            .outbox_put(item)?
-            .put
-            .ok_or_else(|| Error::unexpected("outbox_put built no Put"))?;
-        let out = self
-            .client
-            .put_item()
-            .table_name(put.table_name)
-            .set_item(Some(put.item))
-            .set_condition_expression(put.condition_expression)
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error(e)),
-        }
+        super::condition_held(self.send_outbox_put(item).await?)
     }
 }
 

@@ -201,16 +201,7 @@ impl Repository {
                 .expression_attribute_values(":failed", s("failed"))
                 .expression_attribute_values(":reason", AttributeValue::S(reason.clone())),
         };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error(e)),
-        }
+        super::condition_held(request.send().await)
     }
 
     /// Logs a download of a Ready snapshot, if the caller may still act for
