@@ -198,6 +198,39 @@ async fn known_group(app: &TestApp) -> (String, String, Vec<Vec<String>>) {
     (gid, alice, expected)
 }
 
+/// A group `admin` creates with `settings` (Computer Backup, anyone with
+/// the link joins) and `member` joins in `region`; returns the group and
+/// the member's token.
+async fn group_of(
+    app: &TestApp,
+    admin: &str,
+    settings: Value,
+    member: &str,
+    region: &str,
+) -> (String, String) {
+    let token = app.token(admin);
+    let mut body = json!({"name": "Other", "products": ["computerBackup"], "managed": false,
+                          "joinPolicy": {"approval": "autoApproveAll"}});
+    if let (Some(body), Some(settings)) = (body.as_object_mut(), settings.as_object()) {
+        body.extend(settings.clone());
+    }
+    let gid = app.create_group(&token, body).await;
+    let link = app
+        .post(&format!("/groups/{gid}/invite-link"), &token, json!({}))
+        .await;
+    let invite = link.body["token"].as_str().expect("token");
+    let member_token = app.token(member);
+    let joined = app
+        .post(
+            &format!("/invitations/{invite}/join"),
+            &member_token,
+            json!({"region": region}),
+        )
+        .await;
+    assert_eq!(joined.status, 201, "{member} joins: {joined:?}");
+    (gid, member_token)
+}
+
 /// Downloads a report through the API and S3.
 async fn download(app: &TestApp, gid: &str, period: &str, token: &str) -> Vec<u8> {
     let signed = app
@@ -343,28 +376,15 @@ async fn a_report_not_attached_or_too_large_to_attach_is_linked() {
     // Alice's group keeps the default (weekly, not attached); dan's asks
     // for the CSV attached, but it is larger than 200 bytes.
     let (_, _, expected) = known_group(&app).await;
-    let dan = app.token("dan@contoso.com");
-    let big = app
-        .create_group(
-            &dan,
-            json!({"name": "Contoso", "products": ["computerBackup"], "managed": false,
-                   "joinPolicy": {"approval": "autoApproveAll"},
-                   "adminReportEmails": {"cadence": "weekly", "attachCsv": true}}),
-        )
-        .await;
-    let link = app
-        .post(&format!("/groups/{big}/invite-link"), &dan, json!({}))
-        .await;
-    let token = link.body["token"].as_str().expect("token");
-    let eve = app.token("eve@contoso.com");
-    let joined = app
-        .post(
-            &format!("/invitations/{token}/join"),
-            &eve,
-            json!({"region": "eu-central"}),
-        )
-        .await;
-    assert_eq!(joined.status, 201, "{joined:?}");
+    let (_, eve) = group_of(
+        &app,
+        "dan@contoso.com",
+        json!({"name": "Contoso",
+               "adminReportEmails": {"cadence": "weekly", "attachCsv": true}}),
+        "eve@contoso.com",
+        "eu-central",
+    )
+    .await;
     computer(&app, &eve, "eve-1", check_in("Eve's laptop", &[], 3)).await;
     computer(&app, &eve, "eve-2", check_in("Eve's desktop", &[], 5)).await;
 
@@ -448,27 +468,14 @@ async fn one_failing_group_never_stops_the_others() {
         .enumerate()
     {
         let admin = format!("admin{n}@initech.com");
-        let token = app.token(&admin);
-        let gid = app
-            .create_group(
-                &token,
-                json!({"name": format!("Group {n}"), "products": ["computerBackup"], "managed": false,
-                       "joinPolicy": {"approval": "autoApproveAll"}}),
-            )
-            .await;
-        let link = app
-            .post(&format!("/groups/{gid}/invite-link"), &token, json!({}))
-            .await;
-        let invite = link.body["token"].as_str().expect("token");
-        let member_token = app.token(member);
-        let joined = app
-            .post(
-                &format!("/invitations/{invite}/join"),
-                &member_token,
-                json!({"region": "us-west"}),
-            )
-            .await;
-        assert_eq!(joined.status, 201);
+        let (gid, member_token) = group_of(
+            &app,
+            &admin,
+            json!({"name": format!("Group {n}")}),
+            member,
+            "us-west",
+        )
+        .await;
         computer(&app, &member_token, "pc", check_in("Workstation", &[], 1)).await;
         groups.push((gid, admin, member_token));
     }
@@ -584,29 +591,14 @@ async fn members_get_summaries_unless_their_group_turned_them_off_or_they_opted_
         ("dan@contoso.com", "eve@contoso.com", "off"),
         ("gus@fabrikam.example", "fay@fabrikam.example", "monthly"),
     ] {
-        let token = app.token(admin);
-        let other = app
-            .create_group(
-                &token,
-                json!({"name": "Other", "products": ["computerBackup"], "managed": false,
-                       "joinPolicy": {"approval": "autoApproveAll"},
-                       "memberSummaryEmails": cadence,
-                       "adminReportEmails": {"cadence": "off"}}),
-            )
-            .await;
-        let link = app
-            .post(&format!("/groups/{other}/invite-link"), &token, json!({}))
-            .await;
-        let invite = link.body["token"].as_str().expect("token");
-        let member_token = app.token(member);
-        let joined = app
-            .post(
-                &format!("/invitations/{invite}/join"),
-                &member_token,
-                json!({"region": "eu-central"}),
-            )
-            .await;
-        assert_eq!(joined.status, 201);
+        let (_, member_token) = group_of(
+            &app,
+            admin,
+            json!({"memberSummaryEmails": cadence, "adminReportEmails": {"cadence": "off"}}),
+            member,
+            "eu-central",
+        )
+        .await;
         computer(&app, &member_token, "pc", check_in("Laptop", &[], 0)).await;
         others.push(member);
     }

@@ -218,13 +218,14 @@ impl Repository {
         ))
     }
 
-    /// A page of an account's computers in id order, after `after`. One `Query`.
-    pub async fn list_computers(
+    /// The `Query` of a page of an account's computer items in id order,
+    /// after `after`: what both ways of reading them send.
+    async fn computers_page(
         &self,
         aid: &AccountId,
         limit: i32,
         after: Option<&ComputerId>,
-    ) -> Result<(Vec<Computer>, Option<ComputerId>)> {
+    ) -> Result<aws_sdk_dynamodb::operation::query::QueryOutput> {
         let mut query = self
             .client
             .query()
@@ -237,7 +238,17 @@ impl Repository {
         if let Some(after) = after {
             query = query.set_exclusive_start_key(Some(key_map(&keys::computer(aid, after))));
         }
-        let out = query.send().await.map_err(sdk_error)?;
+        query.send().await.map_err(sdk_error)
+    }
+
+    /// A page of an account's computers in id order, after `after`. One `Query`.
+    pub async fn list_computers(
+        &self,
+        aid: &AccountId,
+        limit: i32,
+        after: Option<&ComputerId>,
+    ) -> Result<(Vec<Computer>, Option<ComputerId>)> {
+        let out = self.computers_page(aid, limit, after).await?;
         let computers = out
             .items
             .unwrap_or_default()
@@ -315,19 +326,7 @@ impl Repository {
         limit: i32,
         after: Option<&ComputerId>,
     ) -> Result<(Vec<ComputerRow>, Option<ComputerId>)> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(keys::account_gsi_pk(aid)))
-            .expression_attribute_values(":prefix", s(keys::COMPUTER_PREFIX))
-            .consistent_read(true)
-            .limit(limit);
-        if let Some(after) = after {
-            query = query.set_exclusive_start_key(Some(key_map(&keys::computer(aid, after))));
-        }
-        let out = query.send().await.map_err(sdk_error)?;
+        let out = self.computers_page(aid, limit, after).await?;
         let rows = out
             .items
             .unwrap_or_default()
