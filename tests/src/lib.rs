@@ -388,6 +388,19 @@ impl TestApp {
             .expect("mint token")
     }
 
+    /// A token of the account `sub`, signed in with the verified `email`.
+    pub fn token_as(&self, sub: &str, email: &str) -> String {
+        self.key
+            .mint_as(sub, email, true, time::Duration::hours(1))
+            .expect("mint token")
+    }
+
+    /// The local identity provider the app's functions ask (its pool of
+    /// users is the credentials in the table).
+    pub fn identity(&self) -> shared::credentials::LocalIdentity {
+        shared::credentials::LocalIdentity::new(self.repo().clone(), Arc::new(self.clock.clone()))
+    }
+
     /// A token whose email is not verified.
     pub fn unverified_token(&self, email: &str) -> String {
         self.key
@@ -550,7 +563,7 @@ impl TestApp {
         let account = shared::model::AccountId::parse("sub", &local::auth::local_subject(email))
             .expect("account id");
         let address = shared::model::EmailAddress::parse("email", email).expect("email");
-        shared::credentials::LocalIdentity::new(self.repo().clone(), Arc::new(self.clock.clone()))
+        self.identity()
             .provision(&account, &address, password)
             .await
             .expect("a password the policy accepts");

@@ -204,6 +204,62 @@ fn expect(reply: Reply, status: u16, what: &str) -> Reply {
     reply
 }
 
+/// Signing in (`GET /me`, or `PATCH /me` with `patch`) after an email
+/// change: the old address released, the new one taken from a holder the
+/// identity provider no longer knows (moto's pool has no such user), then
+/// from a holder whose stored address moved on.
+async fn signing_in_moves_the_email(app: &TestApp, patch: bool) {
+    let who = if patch { "ivy" } else { "hal" };
+    let sign_in = |token: String| async move {
+        if patch {
+            app.patch("/me", &token, json!({"backupSummaryEmails": true}))
+                .await
+        } else {
+            app.get("/me", &token).await
+        }
+    };
+    let old = format!("{who}@initech.com");
+    let new = format!("{who}.new@initech.com");
+    let first = local::auth::local_subject(&old);
+    expect(sign_in(app.token(&old)).await, 200, "sign in");
+    expect(
+        sign_in(app.token_as(&first, &new)).await,
+        200,
+        "sign in after an email change",
+    );
+    let second = format!("{who}-2");
+    expect(
+        sign_in(app.token_as(&second, &new)).await,
+        200,
+        "sign in with an address its holder no longer signs in with",
+    );
+    app.repo()
+        .client()
+        .update_item()
+        .table_name(app.repo().table())
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCOUNT#{second}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT".into()),
+        )
+        .update_expression("SET email = :moved")
+        .expression_attribute_values(
+            ":moved",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("{who}@elsewhere.example")),
+        )
+        .send()
+        .await
+        .expect("the holder's stored address moved on");
+    expect(
+        sign_in(app.token_as(&format!("{who}-3"), &new)).await,
+        200,
+        "sign in with an address whose holder moved on",
+    );
+}
+
 /// The token of the (not yet delivered) invitation email to `email`.
 async fn invitation_token(app: &TestApp, email: &str) -> String {
     let items = app.items().await;
@@ -321,6 +377,9 @@ async fn every_function_runs(app: &TestApp, cognito: &e2e::CognitoOnMoto) -> BTr
         200,
         "opt back in, on first use",
     );
+    for patch in [false, true] {
+        signing_in_moves_the_email(app, patch).await;
+    }
     let admins = format!("{g}/admins");
     let add_bob = json!({"email": "bob@initech.com"});
     expect(

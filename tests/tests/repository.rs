@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use e2e::spawn_app;
-use shared::ProblemKind;
 use shared::identity::Caller;
 use shared::model::{
     AccountId, AdminReportEmails, Billing, EmailAddress, EmailCadence, GroupId, GroupName,
@@ -116,45 +115,61 @@ async fn a_created_group_is_stored_with_its_admin_link_account_and_email_claim()
 #[tokio::test]
 async fn a_verified_email_belongs_to_one_account_only() {
     let app = spawn_app().await;
-    let repo = app.repo();
-    let now = time::OffsetDateTime::now_utc();
-    repo.register_account(&caller("first", "ana@initech.com", true), now)
+    let ana = EmailAddress::parse("e", "ana@initech.com").expect("email");
+    app.identity()
+        .provision(
+            &AccountId::parse("sub", "first").expect("id"),
+            &ana,
+            "Correct-Horse-1",
+        )
         .await
-        .expect("first");
-    let second = repo
-        .register_account(&caller("second", "ana@initech.com", true), now)
+        .expect("signed up");
+    let first = app
+        .get("/me", &app.token_as("first", "ana@initech.com"))
         .await;
-    assert!(
-        matches!(&second, Err(e) if e.kind() == ProblemKind::EmailInUse),
-        "{second:?}"
-    );
+    assert_eq!(first.status, 200, "{first:?}");
+    // Another account with a verified token for it: the provider still has
+    // the first account signing in with it.
+    let second = app
+        .get("/me", &app.token_as("second", "ana@initech.com"))
+        .await;
+    assert_eq!(second.status, 409, "{second:?}");
     // Unverified sign-ins claim nothing, so they cannot collide or squat.
-    repo.register_account(&caller("third", "ana@initech.com", false), now)
-        .await
-        .expect("unverified");
-    let owner = repo
-        .account_id_by_email(&EmailAddress::parse("e", "ana@initech.com").expect("email"))
-        .await
-        .expect("lookup");
+    let third = app
+        .get("/me", &app.unverified_token("ana@initech.com"))
+        .await;
+    assert_eq!(third.status, 200, "{third:?}");
+    let owner = app.repo().account_id_by_email(&ana).await.expect("lookup");
     assert_eq!(owner.map(|a| a.to_string()).as_deref(), Some("first"));
 }
 
 #[tokio::test]
-async fn registering_twice_keeps_the_first_creation_time() {
+async fn signing_in_again_keeps_the_first_creation_time() {
     let app = spawn_app().await;
-    let repo = app.repo();
-    let ana = caller("ana", "ana@initech.com", true);
-    let t0 = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .expect("ns");
-    repo.register_account(&ana, t0).await.expect("first");
-    repo.register_account(&ana, t0 + time::Duration::days(3))
-        .await
-        .expect("again");
-    let account = repo
-        .get_account(&ana.account_id)
+    let ana = app.token("ana@initech.com");
+    let first = app.get("/me", &ana).await;
+    assert_eq!(first.status, 200, "{first:?}");
+    app.clock.advance(time::Duration::days(3));
+    let again = app.get("/me", &ana).await;
+    assert_eq!(
+        again.body["createdAt"], first.body["createdAt"],
+        "{again:?}"
+    );
+    let id = AccountId::parse("sub", &local::auth::local_subject("ana@initech.com")).expect("id");
+    let stored = app
+        .repo()
+        .get_account(&id)
         .await
         .expect("get")
         .expect("exists");
-    assert_eq!(account.created_at, t0);
+    assert_eq!(
+        Some(stored.created_at),
+        first.body["createdAt"]
+            .as_str()
+            .and_then(|t| time::OffsetDateTime::parse(
+                t,
+                &time::format_description::well_known::Rfc3339
+            )
+            .ok())
+    );
 }

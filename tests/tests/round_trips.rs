@@ -46,12 +46,12 @@ async fn every_operation_makes_its_documented_round_trips() {
     );
     costs!(
         app.get("/me", &bob),
-        ["TransactWriteItems", "GetItem"],
+        ["GetItem", "TransactWriteItems"],
         "me"
     );
     costs!(
         app.patch("/me", &bob, json!({"backupSummaryEmails": false})),
-        ["TransactWriteItems", "GetItem"],
+        ["GetItem", "TransactWriteItems"],
         "update me"
     );
     costs!(

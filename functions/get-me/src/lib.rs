@@ -1,7 +1,11 @@
-//! `GET /me`: the caller's account, created from their token on first use.
+//! `GET /me`: signing in. The caller's account, created from their token on
+//! first use; after an email change, the address's claim moves (see
+//! `shared::service::accounts`).
 //!
-//! Who: any signed-in caller. DynamoDB: one `TransactWriteItems` (account
-//! upsert and, for a verified email, its uniqueness claim) and one `GetItem`.
+//! Who: any signed-in caller. DynamoDB: usually one `GetItem` and one
+//! `TransactWriteItems` (account upsert and, for a verified email, its
+//! uniqueness claim); after an email change up to three more `GetItem`, one
+//! `Query` and one Cognito `ListUsers` (docs/access-patterns.md).
 
 use lambda_http::{Body, Request, Response};
 use shared::service::accounts;

@@ -5,7 +5,7 @@ use lambda_http::{Error, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::deps::init_tracing();
-    let deps = shared::Deps::from_env().await?;
+    let deps = shared::Deps::from_env_with_identity().await?;
     run(service_fn(|req| async {
         Ok::<_, Error>(get_me::handler(&deps, req).await)
     }))

@@ -3,9 +3,9 @@
 //! account is created from their token on first use, as `GET /me` does, and
 //! answered like `GET /me`.
 //!
-//! Who: any signed-in caller, on their own account only. DynamoDB: one
-//! `TransactWriteItems` (account upsert with the change and, for a verified
-//! email, its uniqueness claim) and one `GetItem`.
+//! Who: any signed-in caller, on their own account only. DynamoDB: as
+//! `GET /me` (it signs in the same way), the transaction also making the
+//! change: usually one `GetItem` and one `TransactWriteItems`.
 
 use lambda_http::{Body, Request, Response};
 use shared::api::UpdateMeRequest;

@@ -111,9 +111,23 @@ impl TokenKey {
         email_verified: bool,
         ttl: time::Duration,
     ) -> anyhow::Result<String> {
+        self.mint_as(&local_subject(email), email, email_verified, ttl)
+    }
+
+    /// Signs an ID-token-like JWT for the account `sub` now signing in with
+    /// `email`: another account than the one the email alone gives (a
+    /// person who signed up again, or an address that passed to someone
+    /// else).
+    pub fn mint_as(
+        &self,
+        sub: &str,
+        email: &str,
+        email_verified: bool,
+        ttl: time::Duration,
+    ) -> anyhow::Result<String> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
-            sub: local_subject(email),
+            sub: sub.to_owned(),
             email: email.to_owned(),
             email_verified,
             iss: ISSUER.into(),

@@ -119,6 +119,39 @@ impl IdentityPort for CognitoIdentity {
     }
 
     #[tracing::instrument(skip_all, fields(account_id = %account))]
+    async fn signs_in_with(
+        &self,
+        account: &AccountId,
+        email: &EmailAddress,
+    ) -> Result<bool, IdentityError> {
+        // `ListUsers` by `sub` finds federated users too (the account id is
+        // the `sub`, which `AdminGetUser` only accepts for the pool's own
+        // users). An account id never holds a quote (`AccountId::parse`).
+        let found = self
+            .client
+            .list_users()
+            .user_pool_id(&self.user_pool_id)
+            .filter(format!("sub = \"{}\"", account.as_str()))
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| IdentityError::unavailable(e.into_service_error()))?;
+        let Some(user) = found.users().first() else {
+            return Ok(false);
+        };
+        let attribute = |name: &str| {
+            user.attributes()
+                .iter()
+                .find(|a| a.name() == name)
+                .and_then(|a| a.value())
+        };
+        let same_email = attribute("email")
+            .and_then(|raw| EmailAddress::parse("email", raw).ok())
+            .is_some_and(|current| current == *email);
+        Ok(same_email && attribute("email_verified") == Some("true"))
+    }
+
+    #[tracing::instrument(skip_all, fields(account_id = %account))]
     async fn set_verified_phone(
         &self,
         account: &AccountId,

@@ -53,6 +53,16 @@ impl LocalIdentity {
             .map_err(repo_error)
     }
 
+    /// Removes an account's credential: what deleting the user does in
+    /// Cognito (the account's items in the service stay, as they would).
+    #[tracing::instrument(skip_all, fields(account_id = %account))]
+    pub async fn remove(&self, account: &AccountId) -> Result<(), IdentityError> {
+        self.repo
+            .delete_credential(account)
+            .await
+            .map_err(repo_error)
+    }
+
     /// Makes one change to an existing credential.
     async fn change(
         &self,
@@ -107,6 +117,18 @@ impl IdentityPort for LocalIdentity {
     ) -> Result<(), IdentityError> {
         self.change(account, CredentialChange::VerifiedEmail(new_email))
             .await
+    }
+
+    #[tracing::instrument(skip_all, fields(account_id = %account))]
+    async fn signs_in_with(
+        &self,
+        account: &AccountId,
+        email: &EmailAddress,
+    ) -> Result<bool, IdentityError> {
+        // The local pool is its credentials: an account without one (a
+        // token minted with no password, or one removed) is no user of it.
+        let credential = self.repo.credential(account).await.map_err(repo_error)?;
+        Ok(credential.is_some_and(|c| c.email_verified && c.email.as_ref() == Some(email)))
     }
 
     #[tracing::instrument(skip_all, fields(account_id = %account))]

@@ -72,6 +72,17 @@ pub trait IdentityPort: Send + Sync {
         new_email: &EmailAddress,
     ) -> Result<(), IdentityError>;
 
+    /// Whether `account` still exists and signs in with `email`, verified.
+    /// `Ok(false)` once the account was deleted, or its email changed or
+    /// lost its verification: the service's claim of that address, still
+    /// held by the account, may then pass to the person who now signs in
+    /// with it (a re-registration, or an address given up and taken).
+    async fn signs_in_with(
+        &self,
+        account: &AccountId,
+        email: &EmailAddress,
+    ) -> Result<bool, IdentityError>;
+
     /// Makes `phone` the account's phone number, marked verified: call it
     /// once the member has typed back the code sent there by [`SmsSender`].
     async fn set_verified_phone(

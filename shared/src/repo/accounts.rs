@@ -72,6 +72,20 @@ pub(crate) struct AccountWrite<'a> {
     /// The owner's settings to change (`PATCH /me`); none by default, and
     /// a write that names none leaves them as stored.
     pub changes: AccountChanges,
+    /// Whether this write may change the stored email (only signing in
+    /// does: see [`Repository::sign_in`]).
+    pub email: EmailRule<'a>,
+}
+
+/// What a write of the caller's account does to its stored email.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum EmailRule<'a> {
+    /// Registers a new account with the token's email; leaves an existing
+    /// account's email (and the claims that go with it) to signing in.
+    Keep,
+    /// Signing in: the token's email replaces the stored one, which must
+    /// still be what it was read as (`None`: no account yet).
+    Refresh(Option<(&'a EmailAddress, bool)>),
 }
 
 /// Whose account.
@@ -94,6 +108,7 @@ impl<'a> AccountWrite<'a> {
             limit: None,
             read_at: None,
             changes: AccountChanges::default(),
+            email: EmailRule::Keep,
         }
     }
 
@@ -117,6 +132,17 @@ pub(crate) fn email_in_use() -> Error {
     Error::refused(
         ProblemKind::EmailInUse,
         "this email address belongs to another account",
+    )
+}
+
+/// The refusal of a write other than signing in when the caller's verified
+/// address is still claimed by another account: signing in (`GET /me`) is
+/// what asks whether that account still signs in with it.
+fn claimed_by_another() -> Error {
+    Error::refused(
+        ProblemKind::EmailInUse,
+        "this email address belongs to another account; if it has just become yours, \
+         sign in again (GET /me) to claim it",
     )
 }
 
@@ -158,10 +184,27 @@ impl<'a> AccountWrite<'a> {
         let mut change = Expr::default();
         match self.who {
             Who::Caller(caller) => {
-                sets.push(
-                    "id = :id, email = :email, emailVerified = :verified, entity = :entity, \
-                     createdAt = if_not_exists(createdAt, :now)",
-                );
+                sets.push(match self.email {
+                    EmailRule::Keep => {
+                        "id = :id, email = if_not_exists(email, :email), \
+                         emailVerified = if_not_exists(emailVerified, :verified), \
+                         entity = :entity, createdAt = if_not_exists(createdAt, :now)"
+                    }
+                    EmailRule::Refresh(_) => {
+                        "id = :id, email = :email, emailVerified = :verified, entity = :entity, \
+                         createdAt = if_not_exists(createdAt, :now)"
+                    }
+                });
+                match self.email {
+                    EmailRule::Keep => {}
+                    EmailRule::Refresh(None) => clauses.push("attribute_not_exists(PK)"),
+                    EmailRule::Refresh(Some((was, was_verified))) => {
+                        clauses.push("email = :was AND emailVerified = :wasVerified");
+                        change = change
+                            .value(":was", s(was.as_str()))
+                            .value(":wasVerified", AttributeValue::Bool(was_verified));
+                    }
+                }
                 change = change
                     .value(":id", s(caller.account_id.as_str()))
                     .value(":email", s(caller.email.as_str()))
@@ -258,6 +301,21 @@ impl<'a> AccountWrite<'a> {
 
     /// Why the account's condition failed, from the account as it was.
     fn explain(self, old: Option<&Item>) -> Error {
+        if let EmailRule::Refresh(was) = self.email {
+            let stored = |name: &str| old.and_then(|o| o.get(name));
+            let now_is = old.map(|_| {
+                (
+                    stored("email").and_then(|v| v.as_s().ok()).cloned(),
+                    stored("emailVerified")
+                        .and_then(|v| v.as_bool().ok())
+                        .copied(),
+                )
+            });
+            let read_as = was.map(|(email, verified)| (Some(email.to_string()), Some(verified)));
+            if now_is != read_as {
+                return account_changed();
+            }
+        }
         let group = old
             .and_then(|o| o.get("groupId"))
             .and_then(|v| v.as_s().ok())
@@ -296,6 +354,43 @@ impl<'a> AccountWrite<'a> {
     }
 }
 
+/// How signing in takes the claim of the token's verified address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ClaimMove {
+    /// Nothing to claim: the token's address is unverified.
+    Nothing,
+    /// The claim is free, or already the caller's.
+    Take,
+    /// Held by an account whose stored address is no longer this one (it
+    /// moved on without releasing it) or that is gone from the table.
+    FromStale(AccountId),
+    /// Held by an account still stored with this address, which the
+    /// identity provider says no longer signs in with it (deleted, or its
+    /// email changed there).
+    FromGone(AccountId),
+}
+
+/// One sign-in, as planned from the caller's account and claims as read
+/// (see [`Repository::sign_in`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SignIn<'a> {
+    /// Who signs in, with their token's email.
+    pub caller: &'a Caller,
+    /// Their own settings to change (`PATCH /me`), if any.
+    pub changes: AccountChanges,
+    /// Their account as read (`None`: signing in for the first time).
+    pub stored: Option<&'a Account>,
+    /// A claim of theirs to release: the stored verified address, when the
+    /// token's differs.
+    pub release: Option<&'a EmailAddress>,
+    /// How the token's verified address is claimed.
+    pub claim: &'a ClaimMove,
+    /// Groups whose admin entry shows their address, to refresh.
+    pub admin_of: &'a [GroupId],
+    /// The group whose member entry shows their address, to refresh.
+    pub member_of: Option<&'a GroupId>,
+}
+
 impl Repository {
     /// Adds one account write to a transaction, and for a caller with a
     /// verified email the claim of their address (unique across accounts;
@@ -317,7 +412,7 @@ impl Repository {
         let Who::Caller(caller) = write.who else {
             return Ok(());
         };
-        if !caller.email_verified {
+        if !caller.email_verified || matches!(write.email, EmailRule::Refresh(_)) {
             return Ok(());
         }
         let claim = EmailClaim {
@@ -330,32 +425,139 @@ impl Repository {
             Some(Guard::new(
                 Expr::new("attribute_not_exists(PK) OR accountId = :id")
                     .value(":id", s(caller.account_id.as_str())),
-                Refusal::always(email_in_use),
+                Refusal::always(claimed_by_another),
             )),
         )
     }
 
-    /// Creates or refreshes the caller's account. One `TransactWriteItems`.
-    /// Leaves the owner's settings as stored (absent: their defaults).
-    pub async fn register_account(&self, caller: &Caller, now: OffsetDateTime) -> Result<()> {
-        self.update_account(caller, AccountChanges::default(), now)
-            .await
-    }
-
-    /// Creates or refreshes the caller's account as [`register_account`]
-    /// does, and changes their settings in the same write. One
-    /// `TransactWriteItems`.
+    /// Signs the caller in: creates or refreshes their account from their
+    /// token, changing their settings in the same write (`PATCH /me`), and
+    /// when their email differs from the stored one moves what hangs on it,
+    /// all in one `TransactWriteItems`:
     ///
-    /// [`register_account`]: Self::register_account
-    pub async fn update_account(
-        &self,
-        caller: &Caller,
-        changes: AccountChanges,
-        now: OffsetDateTime,
-    ) -> Result<()> {
+    /// * the claim of the stored verified address is released
+    ///   (`sign_in.release`, read as theirs);
+    /// * the token's verified address is claimed as `sign_in.claim` says
+    ///   (from a free or own claim, or from a holder that moved on or is gone,
+    ///   each re-checked by a condition here);
+    /// * the email on the groups they administer and on their membership is
+    ///   refreshed (for a verified address).
+    ///
+    /// Every read it was planned from is a condition: a change meanwhile is
+    /// a `concurrent-change` refusal (the caller plans again).
+    pub(crate) async fn sign_in(&self, sign_in: &SignIn<'_>, now: OffsetDateTime) -> Result<()> {
+        let SignIn {
+            caller,
+            changes,
+            stored,
+            release,
+            ref claim,
+            admin_of,
+            member_of,
+        } = *sign_in;
         let mut tx = Tx::new(self);
-        let write = AccountWrite::register(caller, GroupRule::Any).changing(changes);
+        let was = stored.map(|a| (&a.email, a.email_verified));
+        let mut write = AccountWrite::register(caller, GroupRule::Any).changing(changes);
+        write.email = EmailRule::Refresh(was);
         self.add_account_write(&mut tx, write, now)?;
+        let me = s(caller.account_id.as_str());
+        if let Some(old) = release {
+            tx.delete(
+                &keys::email_claim(old),
+                Some(Guard::new(
+                    Expr::new("accountId = :id").value(":id", me.clone()),
+                    Refusal::always(account_changed),
+                )),
+            )?;
+        }
+        let taken = EmailClaim {
+            account_id: caller.account_id.clone(),
+        };
+        let claim_key = keys::email_claim(&caller.email);
+        match claim {
+            ClaimMove::Nothing => {}
+            ClaimMove::Take => tx.put(
+                &claim_key,
+                "EmailClaim",
+                &taken,
+                Some(Guard::new(
+                    Expr::new("attribute_not_exists(PK) OR accountId = :id").value(":id", me),
+                    Refusal::always(account_changed),
+                )),
+            )?,
+            ClaimMove::FromStale(holder) | ClaimMove::FromGone(holder) => {
+                tx.put(
+                    &claim_key,
+                    "EmailClaim",
+                    &taken,
+                    Some(Guard::new(
+                        Expr::new("accountId = :holder").value(":holder", s(holder.as_str())),
+                        Refusal::always(account_changed),
+                    )),
+                )?;
+                let address = s(caller.email.as_str());
+                if matches!(claim, ClaimMove::FromStale(_)) {
+                    tx.check(
+                        &keys::account(holder),
+                        Guard::new(
+                            Expr::new(
+                                "attribute_not_exists(PK) OR email <> :email \
+                                 OR emailVerified = :no",
+                            )
+                            .value(":email", address)
+                            .value(":no", AttributeValue::Bool(false)),
+                            Refusal::always(account_changed),
+                        ),
+                    )?;
+                } else {
+                    // The identity provider says the holder no longer signs
+                    // in with it: its stored address is no longer proven, so
+                    // nothing is mailed to it on the holder's behalf.
+                    tx.update(
+                        &keys::account(holder),
+                        Expr::new("SET emailVerified = :no")
+                            .value(":no", AttributeValue::Bool(false)),
+                        Some(Guard::new(
+                            Expr::new("email = :email AND emailVerified = :yes")
+                                .value(":email", address)
+                                .value(":yes", AttributeValue::Bool(true)),
+                            Refusal::always(account_changed),
+                        )),
+                    )?;
+                }
+            }
+        }
+        if caller.email_verified {
+            let email = s(caller.email.as_str());
+            for gid in admin_of {
+                tx.update(
+                    &keys::group(gid),
+                    Expr::new(
+                        "SET admins.#me.email = :email, version = version + :one, \
+                         updatedAt = :now",
+                    )
+                    .name("#me", caller.account_id.as_str())
+                    .value(":email", email.clone())
+                    .value(":one", n(1))
+                    .value(":now", s(rfc3339(now))),
+                    Some(Guard::new(
+                        Expr::new("attribute_exists(admins.#me)")
+                            .name("#me", caller.account_id.as_str()),
+                        Refusal::always(account_changed),
+                    )),
+                )?;
+            }
+            if let Some(gid) = member_of {
+                tx.update(
+                    &keys::member(gid, &caller.account_id),
+                    Expr::new("SET email = :email").value(":email", email),
+                    Some(Guard::new(
+                        Expr::new("attribute_exists(PK)"),
+                        Refusal::always(account_changed),
+                    )),
+                )?;
+            }
+        }
         tx.commit().await.map(drop)
     }
 
@@ -417,5 +619,44 @@ mod tests {
             assert_eq!(bool_value(&change, ":summaries"), Some(on));
             assert!(guard.is_none(), "the caller's own account is an upsert");
         }
+    }
+
+    #[test]
+    fn only_signing_in_replaces_a_stored_email() {
+        let caller = caller();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let (other, guard) = AccountWrite::register(&caller, GroupRule::Any).build(now);
+        assert!(
+            other.text.contains("email = if_not_exists(email, :email)")
+                && other
+                    .text
+                    .contains("emailVerified = if_not_exists(emailVerified, :verified)"),
+            "{}",
+            other.text
+        );
+        assert!(guard.is_none());
+
+        let mut first = AccountWrite::register(&caller, GroupRule::Any);
+        first.email = EmailRule::Refresh(None);
+        let (change, guard) = first.build(now);
+        assert!(
+            change
+                .text
+                .contains("email = :email, emailVerified = :verified")
+        );
+        let guard = guard.expect("a new account must still be new");
+        assert_eq!(guard.condition.text, "attribute_not_exists(PK)");
+
+        let old = EmailAddress::parse("email", "alice@old.example").expect("email");
+        let mut again = AccountWrite::register(&caller, GroupRule::Any);
+        again.email = EmailRule::Refresh(Some((&old, true)));
+        let (change, guard) = again.build(now);
+        let guard = guard.expect("the stored email must be as read");
+        assert_eq!(
+            guard.condition.text,
+            "email = :was AND emailVerified = :wasVerified"
+        );
+        assert_eq!(bool_value(&change, ":wasVerified"), Some(true));
+        assert!(change.text.contains("email = :email"));
     }
 }

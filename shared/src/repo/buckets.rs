@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::accounts::{AccountWrite, GroupRule, Limit, Who};
+use super::accounts::{AccountWrite, EmailRule, GroupRule, Limit, Who};
 use super::tx::{Expr, Guard, Refusal, Tx};
 use super::{IdempotentWrite, Repository, Written, from_item, s, sdk_error};
 use crate::error::{Error, Result};
@@ -72,6 +72,7 @@ impl Repository {
             }),
             read_at: None,
             changes: AccountChanges::default(),
+            email: EmailRule::Keep,
         };
         self.add_account_write(&mut tx, write, now)?;
         tx.idempotent(idem, now);
@@ -116,6 +117,7 @@ impl Repository {
             limit: None,
             read_at: None,
             changes: AccountChanges::default(),
+            email: EmailRule::Keep,
         };
         self.add_account_write(&mut tx, write, now)?;
         tx.commit().await.map(drop)

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use time::OffsetDateTime;
 
-use super::accounts::{AccountWrite, GroupRule, Limit, Who, account_changed};
+use super::accounts::{AccountWrite, EmailRule, GroupRule, Limit, Who, account_changed};
 use super::tx::{Expr, Guard, Refusal, Tx};
 use super::{Repository, from_item, key_map, n, s, sdk_error, service_error};
 use crate::error::{Error, Result};
@@ -132,6 +132,7 @@ impl Repository {
             }),
             read_at: None,
             changes: AccountChanges::default(),
+            email: EmailRule::Keep,
         };
         self.add_account_write(&mut tx, write, now)?;
         if let Some(gid) = group {
@@ -173,6 +174,7 @@ impl Repository {
             limit: None,
             read_at: None,
             changes: AccountChanges::default(),
+            email: EmailRule::Keep,
         };
         self.add_account_write(&mut tx, write, now)?;
         if let Some(gid) = &account.group_id {

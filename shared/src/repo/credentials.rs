@@ -126,6 +126,19 @@ impl Repository {
         Ok(())
     }
 
+    /// Deletes an account's local credential (the local run's "delete the
+    /// user"). One `DeleteItem`.
+    pub async fn delete_credential(&self, aid: &AccountId) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key_map(&keys::credential(aid))))
+            .send()
+            .await
+            .map_err(super::sdk_error)?;
+        Ok(())
+    }
+
     /// Makes one change to an existing credential, conditionally: the item
     /// must exist, and for SMS codes its phone must be verified. One
     /// `UpdateItem` (its old image on a failed condition says which).

@@ -6,7 +6,7 @@
 
 use time::OffsetDateTime;
 
-use super::accounts::{AccountWrite, GroupRule, Who, account_changed};
+use super::accounts::{AccountWrite, EmailRule, GroupRule, Who, account_changed};
 use super::tx::{Expr, Guard, Refusal, Tx};
 use super::{IdempotentWrite, Repository, Written, from_item, n};
 use crate::error::{Error, Result};
@@ -235,6 +235,7 @@ impl Repository {
             limit: None,
             read_at: None,
             changes: AccountChanges::default(),
+            email: EmailRule::Keep,
         };
         self.add_account_write(tx, write, now)?;
         if let Some(gid) = group {

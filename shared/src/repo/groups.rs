@@ -135,10 +135,10 @@ impl Repository {
         self.get(&keys::group(gid)).await
     }
 
-    /// The groups an account administers, by name. One `Query` on GSI1 (per
-    /// page of 1 MB) plus one `BatchGetItem` per 100 groups.
-    pub async fn list_admin_groups(&self, aid: &AccountId) -> Result<Vec<Group>> {
-        let mut group_keys = Vec::new();
+    /// The groups an account is linked to as an administrator, from the
+    /// index (eventually consistent: whoever relies on one checks the group
+    /// item). One `Query` on GSI1 per page of 1 MB.
+    pub(crate) async fn administered_group_ids(&self, aid: &AccountId) -> Result<Vec<GroupId>> {
         let mut pages = self
             .client
             .query()
@@ -150,11 +150,24 @@ impl Repository {
             .into_paginator()
             .items()
             .send();
+        let mut ids = Vec::new();
         while let Some(item) = pages.next().await {
             let item = item.map_err(sdk_error)?;
             let link: AdminLink = from_item(item)?;
-            group_keys.push(keys::group(&link.group_id));
+            ids.push(link.group_id);
         }
+        Ok(ids)
+    }
+
+    /// The groups an account administers, by name. One `Query` on GSI1 (per
+    /// page of 1 MB) plus one `BatchGetItem` per 100 groups.
+    pub async fn list_admin_groups(&self, aid: &AccountId) -> Result<Vec<Group>> {
+        let group_keys: Vec<_> = self
+            .administered_group_ids(aid)
+            .await?
+            .iter()
+            .map(keys::group)
+            .collect();
         let mut groups: Vec<Group> = Vec::with_capacity(group_keys.len());
         for chunk in group_keys.chunks(100) {
             for item in self.batch_get(chunk).await? {

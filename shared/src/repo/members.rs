@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::accounts::{AccountWrite, GroupRule, Who};
+use super::accounts::{AccountWrite, EmailRule, GroupRule, Who};
 use super::groups::explain_group;
 use super::requests::add_decision;
 use super::tx::{Expr, Guard, Refusal, Tx};
@@ -134,6 +134,7 @@ impl Repository {
             limit: None,
             read_at: Some(m.joining.map_or(0, |a| a.usage_version)),
             changes: AccountChanges::default(),
+            email: EmailRule::Keep,
         };
         self.add_account_write(&mut tx, joins, now)?;
         self.add_group_usage(&mut tx, gid, UsageDelta::of(&usage, 1))?;
@@ -206,6 +207,7 @@ impl Repository {
             limit: None,
             read_at: Some(leaving.usage_version),
             changes: AccountChanges::default(),
+            email: EmailRule::Keep,
         };
         self.add_account_write(tx, leaves, now)?;
         self.add_group_usage(tx, gid, UsageDelta::of(&leaving.usage(), -1))

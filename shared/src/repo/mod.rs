@@ -36,6 +36,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub(crate) use accounts::{ClaimMove, SignIn, email_in_use};
 pub use billing::{AccountUsage, USAGE_SCHEDULE};
 pub use computers::QuietCheckIn;
 pub use contact::{ContactChange, ContactTarget};

@@ -84,7 +84,7 @@ impl Expr {
 
 /// A condition and the refusal it stands for.
 pub(crate) struct Guard<'a> {
-    condition: Expr,
+    pub(super) condition: Expr,
     refusal: Refusal<'a>,
 }
 

@@ -3,6 +3,7 @@
 //! product's journeys; what each journey announces (emails, events) is
 //! built in `announcements`.
 
+#[cfg(feature = "identity-port")]
 pub mod accounts;
 mod announcements;
 pub mod audit;
