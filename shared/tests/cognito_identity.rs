@@ -376,3 +376,81 @@ async fn an_authenticator_app_never_set_up_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn who_still_signs_in_with_an_address_is_asked_by_sub() {
+    let pool = Pool::start().await;
+    let ana = email("ana@example.com");
+    // Unverified, the address is not one the member signs in with yet.
+    assert!(
+        !pool
+            .identity
+            .signs_in_with(&pool.member, &ana)
+            .await
+            .expect("asked")
+    );
+    pool.client
+        .admin_update_user_attributes()
+        .user_pool_id(&pool.id)
+        .username(pool.member.as_str())
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("email_verified")
+                .value("true")
+                .build()
+                .expect("attribute"),
+        )
+        .send()
+        .await
+        .expect("AdminUpdateUserAttributes on moto");
+    assert!(
+        pool.identity
+            .signs_in_with(&pool.member, &ana)
+            .await
+            .expect("asked")
+    );
+    assert!(
+        !pool
+            .identity
+            .signs_in_with(&pool.member, &email("other@example.com"))
+            .await
+            .expect("asked"),
+        "another address"
+    );
+    let stranger = AccountId::parse("sub", "00000000-0000-4000-8000-000000000000").expect("id");
+    assert!(
+        !pool
+            .identity
+            .signs_in_with(&stranger, &ana)
+            .await
+            .expect("asked"),
+        "no such user"
+    );
+    // The address changed in the pool: the old one is no longer the member's.
+    pool.identity
+        .set_email(&pool.member, &email("ana.new@example.com"))
+        .await
+        .expect("email changed");
+    assert!(
+        !pool
+            .identity
+            .signs_in_with(&pool.member, &ana)
+            .await
+            .expect("asked")
+    );
+    // The user deleted: nothing is theirs.
+    pool.client
+        .admin_delete_user()
+        .user_pool_id(&pool.id)
+        .username(pool.member.as_str())
+        .send()
+        .await
+        .expect("AdminDeleteUser on moto");
+    assert!(
+        !pool
+            .identity
+            .signs_in_with(&pool.member, &email("ana.new@example.com"))
+            .await
+            .expect("asked")
+    );
+}
