@@ -76,6 +76,10 @@ async fn an_email_change_moves_the_address_to_whoever_signs_in_with_it_now() {
         .await
         .expect("email changed");
     let bea = sign_up(&app, "bea-1", "ana@initech.com").await;
+    // Ana's group no longer mails her old address (it is Bea's now).
+    let group = app.get(&format!("/groups/{anas}"), &ana).await;
+    assert_eq!(group.body["admins"][0]["email"], "ana@initech.com", "{group:?}");
+    assert_eq!(group.body["admins"][0]["emailVerified"], false, "{group:?}");
 
     // Carl adds the address: Bea becomes his admin, not Ana.
     let added = app
@@ -107,6 +111,8 @@ async fn an_email_change_moves_the_address_to_whoever_signs_in_with_it_now() {
         admins(&app, &anas, &ana_new).await,
         vec![("ana-1".to_owned(), "ana.new@initech.com".to_owned())]
     );
+    let group = app.get(&format!("/groups/{anas}"), &ana_new).await;
+    assert_eq!(group.body["admins"][0]["emailVerified"], true, "{group:?}");
     assert_eq!(
         app.get(&format!("/groups/{anas}"), &bea).await.status,
         404,

@@ -213,6 +213,9 @@ pub struct AdminView {
     pub account_id: AccountId,
     /// Email.
     pub email: EmailAddress,
+    /// False once the address passed to another account (this admin no
+    /// longer signs in with it; nothing is mailed to it for them).
+    pub email_verified: bool,
     /// When added.
     #[serde(with = "time::serde::rfc3339")]
     pub added_at: OffsetDateTime,
@@ -281,6 +284,7 @@ impl From<&Group> for GroupView {
                 .map(|(id, a)| AdminView {
                     account_id: id.clone(),
                     email: a.email.clone(),
+                    email_verified: !a.email_withdrawn,
                     added_at: a.added_at,
                 })
                 .collect(),

@@ -116,11 +116,16 @@ pub enum GroupStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminEntry {
-    /// The admin's email when they were added (for display and notifications).
+    /// The admin's address as of their last sign-in (for display and
+    /// notifications).
     pub email: EmailAddress,
     /// When they became an admin.
     #[serde(with = "time::serde::rfc3339")]
     pub added_at: OffsetDateTime,
+    /// The address passed to another account (who now signs in with it):
+    /// it is mailed nothing on this admin's behalf until they sign in again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_withdrawn: bool,
 }
 
 /// A group as stored: settings, admins (on the item itself so every
@@ -186,9 +191,14 @@ pub struct InviteLinkState {
 }
 
 impl Group {
-    /// The email addresses of every admin (for notifications).
+    /// The email addresses of every admin (for notifications), but those
+    /// that passed to another account.
     pub fn admin_emails(&self) -> Vec<EmailAddress> {
-        self.admins.values().map(|a| a.email.clone()).collect()
+        self.admins
+            .values()
+            .filter(|a| !a.email_withdrawn)
+            .map(|a| a.email.clone())
+            .collect()
     }
 
     /// True when `account` administers this group.
@@ -286,6 +296,7 @@ impl NewGroup {
                 AdminEntry {
                     email: creator_email,
                     added_at: now,
+                    email_withdrawn: false,
                 },
             )]),
             member_count: 0,
@@ -519,5 +530,31 @@ mod tests {
         assert_eq!(group.version, 2);
         assert!(GroupChanges::default().is_empty());
         assert!(!changes.is_empty());
+    }
+
+    #[test]
+    fn an_admin_address_passed_to_another_account_is_mailed_nothing() {
+        let mut group = NewGroup {
+            name: GroupName::parse("name", "Initech").expect("name"),
+            products: BTreeSet::from([Product::B2]),
+            managed: false,
+            join_policy: policy(Approval::Restricted, &[]),
+            sso: BTreeSet::new(),
+            member_summary_emails: EmailCadence::default(),
+            admin_report_emails: AdminReportEmails::default(),
+            version_history_30_days: false,
+            admin_notifications: true,
+        }
+        .into_group(
+            GroupId::new(),
+            AccountId::parse("sub", "ana").expect("id"),
+            email("ana@initech.com"),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        assert_eq!(group.admin_emails().len(), 1);
+        for entry in group.admins.values_mut() {
+            entry.email_withdrawn = true;
+        }
+        assert!(group.admin_emails().is_empty());
     }
 }

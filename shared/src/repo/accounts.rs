@@ -370,6 +370,15 @@ pub(crate) enum ClaimMove {
     FromGone(AccountId),
 }
 
+/// What an admin entry's address becomes.
+#[derive(Debug, Clone, Copy)]
+enum AdminEmail<'a> {
+    /// The admin's address now (they signed in with it).
+    Now(&'a EmailAddress),
+    /// Passed to another account: mailed nothing for this admin.
+    Withdrawn,
+}
+
 /// One sign-in, as planned from the caller's account and claims as read
 /// (see [`Repository::sign_in`]).
 #[derive(Debug, Clone, Copy)]
@@ -387,6 +396,9 @@ pub(crate) struct SignIn<'a> {
     pub claim: &'a ClaimMove,
     /// Groups whose admin entry shows their address, to refresh.
     pub admin_of: &'a [GroupId],
+    /// Groups whose admin entry shows the address for the account it is
+    /// taken from (the claim's holder), to mark withdrawn.
+    pub holder_admin_of: &'a [GroupId],
     /// The group whose member entry shows their address, to refresh.
     pub member_of: Option<&'a GroupId>,
 }
@@ -453,6 +465,7 @@ impl Repository {
             release,
             ref claim,
             admin_of,
+            holder_admin_of,
             member_of,
         } = *sign_in;
         let mut tx = Tx::new(self);
@@ -525,27 +538,16 @@ impl Repository {
                         )),
                     )?;
                 }
+                for gid in holder_admin_of {
+                    self.add_admin_email_change(&mut tx, gid, holder, AdminEmail::Withdrawn, now)?;
+                }
             }
         }
         if caller.email_verified {
             let email = s(caller.email.as_str());
             for gid in admin_of {
-                tx.update(
-                    &keys::group(gid),
-                    Expr::new(
-                        "SET admins.#me.email = :email, version = version + :one, \
-                         updatedAt = :now",
-                    )
-                    .name("#me", caller.account_id.as_str())
-                    .value(":email", email.clone())
-                    .value(":one", n(1))
-                    .value(":now", s(rfc3339(now))),
-                    Some(Guard::new(
-                        Expr::new("attribute_exists(admins.#me)")
-                            .name("#me", caller.account_id.as_str()),
-                        Refusal::always(account_changed),
-                    )),
-                )?;
+                let shown = AdminEmail::Now(&caller.email);
+                self.add_admin_email_change(&mut tx, gid, &caller.account_id, shown, now)?;
             }
             if let Some(gid) = member_of {
                 tx.update(
@@ -559,6 +561,40 @@ impl Repository {
             }
         }
         tx.commit().await.map(drop)
+    }
+
+    /// Changes the address an admin entry shows, on condition the account
+    /// still administers the group.
+    fn add_admin_email_change(
+        &self,
+        tx: &mut Tx<'_>,
+        gid: &GroupId,
+        admin: &AccountId,
+        change: AdminEmail<'_>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let set = match change {
+            AdminEmail::Now(email) => Expr::new(
+                "SET admins.#admin.email = :email, version = version + :one, updatedAt = :now \
+                 REMOVE admins.#admin.emailWithdrawn",
+            )
+            .value(":email", s(email.as_str())),
+            AdminEmail::Withdrawn => Expr::new(
+                "SET admins.#admin.emailWithdrawn = :yes, version = version + :one, \
+                 updatedAt = :now",
+            )
+            .value(":yes", AttributeValue::Bool(true)),
+        };
+        tx.update(
+            &keys::group(gid),
+            set.name("#admin", admin.as_str())
+                .value(":one", n(1))
+                .value(":now", s(rfc3339(now))),
+            Some(Guard::new(
+                Expr::new("attribute_exists(admins.#admin)").name("#admin", admin.as_str()),
+                Refusal::always(account_changed),
+            )),
+        )
     }
 
     /// The account holding a verified address. One consistent `GetItem`.

@@ -288,6 +288,7 @@ impl Repository {
         let entry = AdminEntry {
             email: target_email.clone(),
             added_at: now,
+            email_withdrawn: false,
         };
         let mut tx = Tx::new(self);
         tx.update(

@@ -98,6 +98,12 @@ async fn sign_in_once(
         ),
         _ => (Vec::new(), None),
     };
+    let holder_admin_of = match &claim {
+        ClaimMove::FromStale(holder) | ClaimMove::FromGone(holder) => {
+            deps.repo.administered_group_ids(holder).await?
+        }
+        ClaimMove::Nothing | ClaimMove::Take => Vec::new(),
+    };
     let sign_in = SignIn {
         caller,
         changes,
@@ -105,6 +111,7 @@ async fn sign_in_once(
         release,
         claim: &claim,
         admin_of: &admin_of,
+        holder_admin_of: &holder_admin_of,
         member_of,
     };
     deps.repo.sign_in(&sign_in, now).await?;

@@ -144,6 +144,7 @@ pub async fn add_admin(
     let view = AdminView {
         account_id: target.clone(),
         email: email.clone(),
+        email_verified: true,
         added_at: now,
     };
     let reply = Reply::json(201, &view)?;
