@@ -395,6 +395,13 @@ impl TestApp {
             .expect("mint token")
     }
 
+    /// A token of the account `sub`, signed in with the unverified `email`.
+    pub fn unverified_token_as(&self, sub: &str, email: &str) -> String {
+        self.key
+            .mint_as(sub, email, false, time::Duration::hours(1))
+            .expect("mint token")
+    }
+
     /// The local identity provider the app's functions ask (its pool of
     /// users is the credentials in the table).
     pub fn identity(&self) -> shared::credentials::LocalIdentity {

@@ -78,7 +78,10 @@ async fn an_email_change_moves_the_address_to_whoever_signs_in_with_it_now() {
     let bea = sign_up(&app, "bea-1", "ana@initech.com").await;
     // Ana's group no longer mails her old address (it is Bea's now).
     let group = app.get(&format!("/groups/{anas}"), &ana).await;
-    assert_eq!(group.body["admins"][0]["email"], "ana@initech.com", "{group:?}");
+    assert_eq!(
+        group.body["admins"][0]["email"], "ana@initech.com",
+        "{group:?}"
+    );
     assert_eq!(group.body["admins"][0]["emailVerified"], false, "{group:?}");
 
     // Carl adds the address: Bea becomes his admin, not Ana.
@@ -322,4 +325,35 @@ async fn an_address_whose_holder_moved_on_is_taken_without_asking_the_provider()
         .await
         .expect("read");
     assert_eq!(holder, Some(account("hugo-1")));
+}
+
+#[tokio::test]
+async fn an_admin_signing_in_with_an_unverified_address_is_mailed_nothing() {
+    let app = spawn_app().await;
+    let ivan = sign_up(&app, "ivan-1", "ivan@initech.com").await;
+    let gid = app.create_group(&ivan, group("Ivan's")).await;
+    // Ivan signs in through a provider that does not vouch for his new
+    // address: his old one is released, and his group shows the new one as
+    // unverified (no notice goes to either).
+    let unverified = app.unverified_token_as("ivan-1", "ivan@unproven.example");
+    let me = app.get("/me", &unverified).await;
+    assert_eq!(me.status, 200, "{me:?}");
+    assert_eq!(me.body["emailVerified"], false);
+    let group = app.get(&format!("/groups/{gid}"), &ivan).await;
+    assert_eq!(
+        group.body["admins"][0]["email"], "ivan@initech.com",
+        "{group:?}"
+    );
+    assert_eq!(group.body["admins"][0]["emailVerified"], false, "{group:?}");
+    let holder = app
+        .repo()
+        .account_id_by_email(&address("ivan@initech.com"))
+        .await
+        .expect("read");
+    assert_eq!(holder, None, "the old address is released");
+    // Verified again: shown and mailed again.
+    let me = app.get("/me", &ivan).await;
+    assert_eq!(me.status, 200, "{me:?}");
+    let group = app.get(&format!("/groups/{gid}"), &ivan).await;
+    assert_eq!(group.body["admins"][0]["emailVerified"], true, "{group:?}");
 }

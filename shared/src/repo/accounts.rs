@@ -394,7 +394,8 @@ pub(crate) struct SignIn<'a> {
     pub release: Option<&'a EmailAddress>,
     /// How the token's verified address is claimed.
     pub claim: &'a ClaimMove,
-    /// Groups whose admin entry shows their address, to refresh.
+    /// Groups whose admin entry shows their address, to refresh (or, for
+    /// an unverified address, to mark withdrawn).
     pub admin_of: &'a [GroupId],
     /// Groups whose admin entry shows the address for the account it is
     /// taken from (the claim's holder), to mark withdrawn.
@@ -453,7 +454,8 @@ impl Repository {
     ///   (from a free or own claim, or from a holder that moved on or is gone,
     ///   each re-checked by a condition here);
     /// * the email on the groups they administer and on their membership is
-    ///   refreshed (for a verified address).
+    ///   refreshed (for a verified address; an unverified one withdraws it
+    ///   from their admin entries).
     ///
     /// Every read it was planned from is a condition: a change meanwhile is
     /// a `concurrent-change` refusal (the caller plans again).
@@ -543,12 +545,18 @@ impl Repository {
                 }
             }
         }
+        // An unverified address is never shown for an admin to be mailed:
+        // their entries are withdrawn until they sign in with a verified one.
+        let shown = if caller.email_verified {
+            AdminEmail::Now(&caller.email)
+        } else {
+            AdminEmail::Withdrawn
+        };
+        for gid in admin_of {
+            self.add_admin_email_change(&mut tx, gid, &caller.account_id, shown, now)?;
+        }
         if caller.email_verified {
             let email = s(caller.email.as_str());
-            for gid in admin_of {
-                let shown = AdminEmail::Now(&caller.email);
-                self.add_admin_email_change(&mut tx, gid, &caller.account_id, shown, now)?;
-            }
             if let Some(gid) = member_of {
                 tx.update(
                     &keys::member(gid, &caller.account_id),

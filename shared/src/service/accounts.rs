@@ -92,11 +92,11 @@ async fn sign_in_once(
         plan_claim(deps, caller).await?
     };
     let (admin_of, member_of) = match moved {
-        Some(old) if caller.email_verified => (
+        Some(old) => (
             deps.repo.administered_group_ids(me).await?,
             old.group_id.as_ref(),
         ),
-        _ => (Vec::new(), None),
+        None => (Vec::new(), None),
     };
     let holder_admin_of = match &claim {
         ClaimMove::FromStale(holder) | ClaimMove::FromGone(holder) => {
