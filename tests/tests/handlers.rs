@@ -299,6 +299,7 @@ async fn a_check_in_event_stores_the_computer_and_the_synopsis_counts_it() {
         spend: None,
         admin: Some(&alice.account_id),
         approves_request: false,
+        proven_domain: None,
         outbox: vec![],
     };
     app.repo()
