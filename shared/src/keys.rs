@@ -203,9 +203,21 @@ pub fn domain_proof(gid: &GroupId, domain: &str) -> Key {
 /// proof carries it), which the daily re-check walks.
 pub const VERIFIED_DOMAINS: &str = "DOMAINS#VERIFIED";
 
-/// GSI1 sort key of a verified domain: `<gid>#<domain>`.
-pub fn verified_domain(gid: &GroupId, domain: &str) -> String {
-    format!("{gid}#{domain}")
+/// The GSI1 sort keys of verified domains last looked up before `t` are
+/// those below this bound.
+pub fn verified_domains_before(t: time::OffsetDateTime) -> String {
+    format!("{:015}#", t.unix_timestamp_nanos() / 1_000_000)
+}
+
+/// GSI1 sort key of a verified domain: when it was last looked up (epoch
+/// milliseconds, zero-padded), then `<gid>#<domain>`, so the re-check
+/// visits the least recently checked first and a run cut short resumes
+/// fairly the next day.
+pub fn verified_domain(checked_at: time::OffsetDateTime, gid: &GroupId, domain: &str) -> String {
+    format!(
+        "{:015}#{gid}#{domain}",
+        checked_at.unix_timestamp_nanos() / 1_000_000
+    )
 }
 
 /// Sort-key prefix of a group's reports.
@@ -344,8 +356,12 @@ mod tests {
             }
         );
         assert_eq!(
-            verified_domain(&gid, "example.com"),
-            "0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f#example.com"
+            verified_domain(
+                time::OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(1500),
+                &gid,
+                "example.com"
+            ),
+            "000000000001500#0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f#example.com"
         );
     }
 }

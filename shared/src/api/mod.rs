@@ -4,6 +4,7 @@
 mod account;
 mod billing;
 mod computers;
+mod domains;
 mod files;
 mod groups;
 mod json;
@@ -15,6 +16,7 @@ pub use billing::{
     BillingView, ConfirmDissolutionRequest, DissolutionPreview, DissolutionStatus, EstimateView,
     Licenses, PaymentMethodRequest, PaymentMethodView,
 };
+pub use domains::{DomainList, DomainStatus, DomainView, TxtRecordView};
 pub use computers::{CheckInRequest, ComputerRow, CreateBucketRequest, Page, Synopsis};
 pub use files::{
     AccountChangeRequest, AuditPage, ContactCodeRequest, CreateSnapshotRequest,

@@ -67,19 +67,22 @@ fn proof_item(proof: &DomainProof) -> Result<Item> {
         proof,
     )?;
     if proof.auto_accepts() {
-        item.insert(
-            keys::GSI1PK.to_owned(),
-            s(keys::VERIFIED_DOMAINS.to_owned()),
-        );
-        item.insert(
-            keys::GSI1SK.to_owned(),
-            s(keys::verified_domain(
-                &proof.group_id,
-                proof.domain.as_str(),
-            )),
-        );
+        item.insert(keys::GSI1PK.to_owned(), s(keys::VERIFIED_DOMAINS));
+        item.insert(keys::GSI1SK.to_owned(), s(index_sort(proof)));
     }
     Ok(item)
+}
+
+/// A verified proof's place in the re-check's index (by its last look-up).
+fn index_sort(proof: &DomainProof) -> String {
+    keys::verified_domain(
+        proof
+            .last_checked_at
+            .or(proof.verified_at)
+            .unwrap_or(proof.created_at),
+        &proof.group_id,
+        proof.domain.as_str(),
+    )
 }
 
 impl Repository {
@@ -212,21 +215,28 @@ impl Repository {
         tx.commit().await.map(drop)
     }
 
-    /// A page of verified proofs (the re-check's index, eventually
-    /// consistent: the re-check's writes are conditioned on the state), and
-    /// where the next page starts. One `Query` on GSI1.
+    /// A page of verified proofs last checked before `checked_before`,
+    /// least recently checked first (the
+    /// re-check's index, eventually consistent: the re-check's writes are
+    /// conditioned on the state), and where the next page starts. One
+    /// `Query` on GSI1.
     pub async fn verified_domains(
         &self,
+        checked_before: OffsetDateTime,
         after: Option<Item>,
         limit: i32,
     ) -> Result<(Vec<DomainProof>, Option<Item>)> {
+        // Proofs checked since `checked_before` (this run's own, moved to
+        // the end) are not visited again.
+        let before = keys::verified_domains_before(checked_before);
         let out = self
             .client
             .query()
             .table_name(self.table())
             .index_name(keys::GSI1)
-            .key_condition_expression("GSI1PK = :pk")
+            .key_condition_expression("GSI1PK = :pk AND GSI1SK < :before")
             .expression_attribute_values(":pk", s(keys::VERIFIED_DOMAINS))
+            .expression_attribute_values(":before", s(before))
             .set_exclusive_start_key(after)
             .limit(limit)
             .send()
@@ -241,9 +251,9 @@ impl Repository {
         Ok((proofs, out.last_evaluated_key))
     }
 
-    /// Notes that the re-check found `proof`'s record still there. `false`
-    /// when it is no longer this verified listing. One conditional
-    /// `UpdateItem`.
+    /// Notes that the re-check found `proof`'s record still there (it moves
+    /// to the end of the re-check's order). `false` when it is no longer
+    /// this verified listing. One conditional `UpdateItem`.
     pub async fn domain_still_proven(
         &self,
         proof: &DomainProof,
@@ -257,10 +267,18 @@ impl Repository {
                 &proof.group_id,
                 proof.domain.as_str(),
             ))))
-            .update_expression("SET lastCheckedAt = :now")
+            .update_expression("SET lastCheckedAt = :now, GSI1SK = :sort")
             .condition_expression("#state = :verified AND challenge = :challenge")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":now", s(rfc3339(now)))
+            .expression_attribute_values(
+                ":sort",
+                s(keys::verified_domain(
+                    now,
+                    &proof.group_id,
+                    proof.domain.as_str(),
+                )),
+            )
             .expression_attribute_values(":verified", s("verified"))
             .expression_attribute_values(":challenge", s(&proof.challenge))
             .send()
