@@ -139,3 +139,52 @@ fn is_definite_absence(error: &ResolveError) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use standins::dns::DnsServer;
+
+    #[tokio::test]
+    async fn the_resolver_tells_found_missing_and_undecided_apart() {
+        let server = DnsServer::start("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("the DNS stand-in starts");
+        let resolver = TxtResolver::at(server.addr);
+        let name = "_groups-challenge.example.com";
+
+        assert_eq!(
+            resolver.txt(name).await.expect("an answer"),
+            TxtAnswer::Missing,
+            "NXDOMAIN"
+        );
+
+        server.records.add_txt(name, "v=spf1 -all");
+        server.records.add_txt(name, "groups-domain-verification=ABC");
+        let mut found = match resolver.txt(&format!("{name}.")).await {
+            Ok(TxtAnswer::Found(texts)) => texts,
+            other => panic!("expected the records, got {other:?}"),
+        };
+        found.sort();
+        assert_eq!(found, ["groups-domain-verification=ABC", "v=spf1 -all"]);
+
+        server.records.remove(name);
+        assert_eq!(
+            resolver.txt(name).await.expect("an answer"),
+            TxtAnswer::Missing,
+            "a removed record is seen at once: nothing is cached"
+        );
+
+        server.records.fail(name);
+        let failed = resolver.txt(name).await.expect_err("SERVFAIL tells nothing");
+        assert_eq!(failed.name, name);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_undecided_not_missing() {
+        // A bound UDP socket that never answers.
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let resolver = TxtResolver::at(silent.local_addr().expect("addr"));
+        assert!(resolver.txt("_groups-challenge.example.com").await.is_err());
+    }
+}
