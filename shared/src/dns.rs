@@ -62,11 +62,19 @@ impl std::fmt::Debug for TxtResolver {
 
 impl TxtResolver {
     /// The nameserver at `DNS_RESOLVER_ADDRESS` (`IP:port`, UDP and TCP),
-    /// else the system's configuration (`/etc/resolv.conf`; in Lambda, the
+    /// else (unset or empty) the system's configuration (`/etc/resolv.conf`; in Lambda, the
     /// Amazon-provided resolver).
     pub fn from_env() -> Result<Self, MissingSetting> {
-        match crate::deps::optional_env::<SocketAddr>(RESOLVER_ADDRESS_ENV)? {
-            Some(addr) => Ok(Self::at(addr)),
+        // Empty (the template's default) means unset.
+        let named = std::env::var(RESOLVER_ADDRESS_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        match named {
+            Some(addr) => addr
+                .trim()
+                .parse::<SocketAddr>()
+                .map(Self::at)
+                .map_err(|_| MissingSetting(RESOLVER_ADDRESS_ENV)),
             None => Self::system().map_err(|_| MissingSetting(RESOLVER_ADDRESS_ENV)),
         }
     }

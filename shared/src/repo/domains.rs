@@ -166,9 +166,9 @@ impl Repository {
     }
 
     /// Creates the proof of a domain listed before proofs existed, unless
-    /// one was created meanwhile; returns the proof that stands. One
-    /// conditional `PutItem` (+1 consistent `GetItem` when one existed).
-    pub async fn create_domain_proof(&self, proof: &DomainProof) -> Result<DomainProof> {
+    /// one exists (`false`: one was created meanwhile, to be read again).
+    /// One conditional `PutItem`.
+    pub async fn create_domain_proof(&self, proof: &DomainProof) -> Result<bool> {
         let put = self
             .client
             .put_item()
@@ -177,15 +177,7 @@ impl Repository {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        if super::condition_held(put)? {
-            return Ok(proof.clone());
-        }
-        self.get(&keys::domain_proof(
-            &proof.group_id,
-            proof.domain.as_str(),
-        ))
-        .await?
-        .ok_or_else(|| Error::concurrent("the domain's proof changed while it was created"))
+        super::condition_held(put)
     }
 
     /// Marks `proof` verified (its record was found) if `caller` still

@@ -66,6 +66,16 @@ mod verify {
         domain: &EmailDomain,
         origin: &Origin,
     ) -> Result<DomainView> {
+        crate::service::retrying(|| verify_once(deps, caller, gid, domain, origin)).await
+    }
+
+    async fn verify_once(
+        deps: &Deps,
+        caller: &Caller,
+        gid: &GroupId,
+        domain: &EmailDomain,
+        origin: &Origin,
+    ) -> Result<DomainView> {
         let (group, proof) = deps.repo.group_and_domain(gid, domain).await?;
         let group = administered_by(group, &caller.account_id)?;
         group.ensure_active()?;
@@ -76,9 +86,12 @@ mod verify {
         let proof = match proof {
             Some(proof) => proof,
             None => {
-                deps.repo
-                    .create_domain_proof(&DomainProof::new(*gid, domain.clone(), now))
-                    .await?
+                let proof = DomainProof::new(*gid, domain.clone(), now);
+                if !deps.repo.create_domain_proof(&proof).await? {
+                    // Another verification gave it one first: read again.
+                    return Err(Error::concurrent("the domain was given its proof meanwhile"));
+                }
+                proof
             }
         };
         let name = proof.record_name();
