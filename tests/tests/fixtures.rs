@@ -238,6 +238,12 @@ async fn group_managed(app: &TestApp, managed: bool) {
     app.repo()
         .create_group(
             &group,
+            &group
+                .join_policy
+                .auto_accept_domains
+                .iter()
+                .map(|d| shared::model::DomainProof::new(group.id, d.clone(), now))
+                .collect::<Vec<_>>(),
             &alice,
             &shared::model::Billing::new(now, Default::default()),
             app.deps.settings.groups_per_account_per_day,
