@@ -104,10 +104,9 @@ impl TxtResolver {
         options.use_hosts_file = ResolveHosts::Never;
         // Names are absolute: no search domains.
         options.ndots = 0;
-        let inner =
-            TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
-                .with_options(options)
-                .build();
+        let inner = TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
+            .with_options(options)
+            .build();
         Self { inner }
     }
 
@@ -168,7 +167,9 @@ mod tests {
         );
 
         server.records.add_txt(name, "v=spf1 -all");
-        server.records.add_txt(name, "groups-domain-verification=ABC");
+        server
+            .records
+            .add_txt(name, "groups-domain-verification=ABC");
         let mut found = match resolver.txt(&format!("{name}.")).await {
             Ok(TxtAnswer::Found(texts)) => texts,
             other => panic!("expected the records, got {other:?}"),
@@ -184,7 +185,10 @@ mod tests {
         );
 
         server.records.fail(name);
-        let failed = resolver.txt(name).await.expect_err("SERVFAIL tells nothing");
+        let failed = resolver
+            .txt(name)
+            .await
+            .expect_err("SERVFAIL tells nothing");
         assert_eq!(failed.name, name);
     }
 

@@ -32,7 +32,10 @@ async fn join(app: &TestApp, link: &str, email: &str) -> u16 {
             json!({"region": "us-west"}),
         )
         .await;
-    assert!(matches!(reply.status, 201 | 202), "{email} joins: {reply:?}");
+    assert!(
+        matches!(reply.status, 201 | 202),
+        "{email} joins: {reply:?}"
+    );
     reply.status
 }
 
@@ -199,8 +202,14 @@ async fn domains_listed_before_proofs_do_not_auto_accept_until_verified() {
         .client()
         .update_item()
         .table_name(app.repo().table())
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("GROUP#{gid}")))
-        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("GROUP".into()))
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("GROUP#{gid}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("GROUP".into()),
+        )
         .update_expression("SET joinPolicy.autoAcceptDomains = :d")
         .expression_attribute_values(
             ":d",
@@ -223,7 +232,10 @@ async fn domains_listed_before_proofs_do_not_auto_accept_until_verified() {
     assert_eq!(first.status, 409, "{first:?}");
     let (name, value) = app.domain_record(&gid, &alice, "initech.com").await;
     let detail = first.body["detail"].as_str().expect("detail");
-    assert!(detail.contains(&name) && detail.contains(&value), "{detail}");
+    assert!(
+        detail.contains(&name) && detail.contains(&value),
+        "{detail}"
+    );
     assert_eq!(join(&app, &link, "erin@initech.com").await, 202);
 
     app.prove_domain(&gid, &alice, "initech.com").await;
@@ -244,20 +256,34 @@ async fn editing_the_domains_adds_and_removes_their_proofs() {
         let alice = alice.clone();
         async move {
             let reply = app
-                .patch(&path, &alice, json!({"joinPolicy": {"autoAcceptDomains": domains}}))
+                .patch(
+                    &path,
+                    &alice,
+                    json!({"joinPolicy": {"autoAcceptDomains": domains}}),
+                )
                 .await;
             assert_eq!(reply.status, 200, "{reply:?}");
         }
     };
 
     edit(&["initech.com", "contoso.com"]).await;
-    assert_eq!(domain_view(&app, &alice, &gid, "initech.com").await["state"], "verified");
-    assert_eq!(domain_view(&app, &alice, &gid, "contoso.com").await["state"], "pending");
+    assert_eq!(
+        domain_view(&app, &alice, &gid, "initech.com").await["state"],
+        "verified"
+    );
+    assert_eq!(
+        domain_view(&app, &alice, &gid, "contoso.com").await["state"],
+        "pending"
+    );
 
     // Removed, its proof goes; listed again, it must be proven again, with
     // a new value (its old record, still served, proves nothing).
     edit(&["contoso.com"]).await;
-    let proofs = app.repo().domain_proofs(&GroupId::parse("g", &gid).expect("gid")).await.expect("proofs");
+    let proofs = app
+        .repo()
+        .domain_proofs(&GroupId::parse("g", &gid).expect("gid"))
+        .await
+        .expect("proofs");
     assert_eq!(
         proofs.iter().map(|p| p.domain.as_str()).collect::<Vec<_>>(),
         ["contoso.com"]
@@ -277,7 +303,12 @@ async fn only_admins_see_and_verify_domains_and_bad_domains_are_refused() {
     let alice = app.token("alice@initech.com");
     let gid = app.create_group(&alice, restricted(&["initech.com"])).await;
     let mallory = app.token("mallory@initech.com");
-    assert_eq!(app.get(&format!("/groups/{gid}/domains"), &mallory).await.status, 404);
+    assert_eq!(
+        app.get(&format!("/groups/{gid}/domains"), &mallory)
+            .await
+            .status,
+        404
+    );
     let (name, value) = app.domain_record(&gid, &alice, "initech.com").await;
     app.dns.records.add_txt(&name, &value);
     let outsider = verify(&app, &mallory, &gid, "initech.com").await;
@@ -291,11 +322,20 @@ async fn only_admins_see_and_verify_domains_and_bad_domains_are_refused() {
 
     let unlisted = verify(&app, &alice, &gid, "contoso.com").await;
     assert_eq!(unlisted.status, 404, "{unlisted:?}");
-    for (bad, reason) in [("com", "public suffix"), ("gmail.com", "free email"), ("a%20b.com", "valid domain")] {
+    for (bad, reason) in [
+        ("com", "public suffix"),
+        ("gmail.com", "free email"),
+        ("a%20b.com", "valid domain"),
+    ] {
         let reply = verify(&app, &alice, &gid, bad).await;
         assert_eq!(reply.status, 400, "{bad}: {reply:?}");
-        assert_eq!(reply.body["errors"][0]["field"], "domain", "{bad}: {reply:?}");
-        let said = reply.body["errors"][0]["reason"].as_str().unwrap_or_default();
+        assert_eq!(
+            reply.body["errors"][0]["field"], "domain",
+            "{bad}: {reply:?}"
+        );
+        let said = reply.body["errors"][0]["reason"]
+            .as_str()
+            .unwrap_or_default();
         assert!(said.contains(reason), "{bad}: {said}");
     }
 }
@@ -311,7 +351,11 @@ async fn a_suspension_racing_a_join_wins() {
     let domain = EmailDomain::parse("d", "initech.com").expect("domain");
 
     // The join read the proof verified...
-    let (_, read) = app.repo().group_and_domain(&group_id, &domain).await.expect("read");
+    let (_, read) = app
+        .repo()
+        .group_and_domain(&group_id, &domain)
+        .await
+        .expect("read");
     let read = read.expect("a proof");
     assert_eq!(read.state, DomainState::Verified);
     // ...then the re-check suspended it before the join's write.
@@ -319,7 +363,12 @@ async fn a_suspension_racing_a_join_wins() {
         state: DomainState::Suspended,
         ..read.clone()
     };
-    assert!(app.repo().suspend_domain(&suspended, None).await.expect("suspend"));
+    assert!(
+        app.repo()
+            .suspend_domain(&suspended, None)
+            .await
+            .expect("suspend")
+    );
 
     let dave = shared::identity::Caller::from_claims(
         &[
@@ -356,7 +405,11 @@ async fn a_suspension_racing_a_join_wins() {
         .await
         .expect_err("the stale proof no longer admits");
     assert_eq!(refused.kind(), shared::ProblemKind::ConcurrentChange);
-    let members = app.repo().list_members(&group_id, 10, None).await.expect("members");
+    let members = app
+        .repo()
+        .list_members(&group_id, 10, None)
+        .await
+        .expect("members");
     assert!(members.0.is_empty(), "nobody joined: {:?}", members.0);
 
     // Joining again reads the suspension and files a request.

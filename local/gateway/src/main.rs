@@ -388,10 +388,7 @@ async fn fire_schedule(name: &str, addr: SocketAddr) -> anyhow::Result<()> {
 }
 
 /// The control route behind `local dns`: changes the DNS stand-in's records.
-fn publish(
-    records: &standins::dns::DnsRecords,
-    body: &str,
-) -> (axum::http::StatusCode, String) {
+fn publish(records: &standins::dns::DnsRecords, body: &str) -> (axum::http::StatusCode, String) {
     match serde_json::from_str::<DnsChange>(body) {
         Ok(DnsChange::Set { name, value }) => {
             records.add_txt(&name, &value);

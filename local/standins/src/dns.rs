@@ -46,7 +46,10 @@ impl DnsRecords {
     /// Publishes `value` as a TXT record at `name`, beside any already there.
     pub fn add_txt(&self, name: &str, value: &str) {
         let mut records = self.0.write().unwrap_or_else(|e| e.into_inner());
-        match records.entry(key(name)).or_insert_with(|| Answer::Txt(Vec::new())) {
+        match records
+            .entry(key(name))
+            .or_insert_with(|| Answer::Txt(Vec::new()))
+        {
             Answer::Txt(values) if !values.iter().any(|v| v == value) => {
                 values.push(value.to_owned());
             }

@@ -16,8 +16,8 @@ pub use billing::{
     BillingView, ConfirmDissolutionRequest, DissolutionPreview, DissolutionStatus, EstimateView,
     Licenses, PaymentMethodRequest, PaymentMethodView,
 };
-pub use domains::{DomainList, DomainStatus, DomainView, TxtRecordView};
 pub use computers::{CheckInRequest, ComputerRow, CreateBucketRequest, Page, Synopsis};
+pub use domains::{DomainList, DomainStatus, DomainView, TxtRecordView};
 pub use files::{
     AccountChangeRequest, AuditPage, ContactCodeRequest, CreateSnapshotRequest,
     CreateUploadRequest, UploadView, UsbOrderRequest,

@@ -117,20 +117,20 @@ pub async fn recheck(deps: &Deps, budget: Budget) -> Result<Rechecked> {
 /// removed, or suspended by another run: no second email).
 async fn suspend(deps: &Deps, proof: DomainProof, now: OffsetDateTime) -> Result<bool> {
     let group = deps.repo.get_group(&proof.group_id).await?;
-    let email = group.as_ref().filter(|g| g.ensure_active().is_ok()).map(|g| {
-        let url = format!(
-            "{}/groups/{}/domains",
-            deps.settings.public_base_url, g.id
-        );
-        let letter = notify::domain_suspended(
-            g.admin_emails(),
-            &g.name,
-            &proof.domain,
-            (&proof.record_name(), &proof.record_value()),
-            &url,
-        );
-        OutboxItem::email(letter, now)
-    });
+    let email = group
+        .as_ref()
+        .filter(|g| g.ensure_active().is_ok())
+        .map(|g| {
+            let url = format!("{}/groups/{}/domains", deps.settings.public_base_url, g.id);
+            let letter = notify::domain_suspended(
+                g.admin_emails(),
+                &g.name,
+                &proof.domain,
+                (&proof.record_name(), &proof.record_value()),
+                &url,
+            );
+            OutboxItem::email(letter, now)
+        });
     let suspended = DomainProof {
         state: DomainState::Suspended,
         suspended_at: Some(now),

@@ -137,7 +137,9 @@ fn base32(bytes: &[u8]) -> String {
         }
     }
     if bits > 0 {
-        out.push(char::from(ALPHABET[usize::from((buffer << (5 - bits)) & 31)]));
+        out.push(char::from(
+            ALPHABET[usize::from((buffer << (5 - bits)) & 31)],
+        ));
     }
     out
 }

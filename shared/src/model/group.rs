@@ -5,9 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{
-    AccountId, DomainProof, EmailAddress, EmailDomain, GroupId, GroupName, TokenHash,
-};
+use super::{AccountId, DomainProof, EmailAddress, EmailDomain, GroupId, GroupName, TokenHash};
 use crate::error::{Error, Result};
 use crate::problem::ProblemKind;
 
@@ -465,9 +463,20 @@ mod tests {
     fn join_policy_decides_who_joins_directly() {
         use Approval::*;
         use DomainState::*;
-        let proven = |d: &str| Some(DirectAdmission::ProvenDomain(EmailDomain::parse("d", d).expect("valid")));
+        let proven = |d: &str| {
+            Some(DirectAdmission::ProvenDomain(
+                EmailDomain::parse("d", d).expect("valid"),
+            ))
+        };
         let cases = [
-            (policy(Restricted, &[]), "ana@example.com", true, None, None, "restricted, no domains"),
+            (
+                policy(Restricted, &[]),
+                "ana@example.com",
+                true,
+                None,
+                None,
+                "restricted, no domains",
+            ),
             (
                 policy(Restricted, &["example.com"]),
                 "ana@example.com",

@@ -4,9 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{
-    AccountId, DirectAdmission, DomainProof, EmailAddress, Group, TokenHash, TokenKind,
-};
+use super::{AccountId, DirectAdmission, DomainProof, EmailAddress, Group, TokenHash, TokenKind};
 use crate::error::FieldError;
 
 /// Where a member's data lives.
@@ -232,8 +230,7 @@ mod tests {
     use super::*;
     use crate::model::{
         AdminReportEmails, Approval, DomainState, EmailCadence, EmailDomain, GroupId, GroupName,
-        JoinPolicy,
-        NewGroup, Product,
+        JoinPolicy, NewGroup, Product,
     };
 
     fn email(s: &str) -> EmailAddress {

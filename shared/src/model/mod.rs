@@ -42,9 +42,9 @@ pub use files::{
     FilePath, MAX_UPLOAD_BYTES, PendingUpload, StoredFile, parse_folder, parse_selection,
 };
 pub use group::{
-    AdminEntry, AdminReportEmails, Approval, DirectAdmission, EmailCadence, Group, GroupChanges, GroupStatus,
-    InviteLinkState, JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS, NewGroup,
-    Product, SsoProvider, administered_by,
+    AdminEntry, AdminReportEmails, Approval, DirectAdmission, EmailCadence, Group, GroupChanges,
+    GroupStatus, InviteLinkState, JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS,
+    NewGroup, Product, SsoProvider, administered_by,
 };
 pub use group::{day, rfc3339};
 pub use ids::{AccountId, GroupId, parse_uuid};

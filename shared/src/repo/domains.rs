@@ -199,7 +199,9 @@ impl Repository {
                 same_listing(verified),
                 Refusal::explain(|old| match old {
                     None => Error::NotFound("domain"),
-                    Some(_) => Error::concurrent("the domain was listed again while it was verified"),
+                    Some(_) => {
+                        Error::concurrent("the domain was listed again while it was verified")
+                    }
                 }),
             )),
         )?;
@@ -320,7 +322,9 @@ pub(super) fn still_verified(proof: &DomainProof) -> Guard<'static> {
             .name("#state", "state")
             .value(":verified", AttributeValue::S("verified".into())),
         Refusal::always(|| {
-            Error::concurrent("the domain's proof changed while joining; joining again reads it anew")
+            Error::concurrent(
+                "the domain's proof changed while joining; joining again reads it anew",
+            )
         }),
     )
 }

@@ -19,8 +19,7 @@ use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
     AccountId, AdminEntry, AuditEntry, Billing, DailyCap, DomainProof, EmailAddress, Group,
-    GroupChanges,
-    GroupId, GroupStatus, MAX_ADMINS, Mailing, administered_by, rfc3339,
+    GroupChanges, GroupId, GroupStatus, MAX_ADMINS, Mailing, administered_by, rfc3339,
 };
 use crate::outbox::OutboxItem;
 use crate::problem::ProblemKind;
@@ -265,9 +264,9 @@ impl Repository {
                 guard,
                 Refusal::explain(move |old| match explain_group(old, Some(caller)) {
                     Err(refusal) => refusal,
-                    Ok(_) if domains.is_some() => Error::concurrent(
-                        "the group's domains changed while they were edited",
-                    ),
+                    Ok(_) if domains.is_some() => {
+                        Error::concurrent("the group's domains changed while they were edited")
+                    }
                     Ok(_) => Error::unexpected("group update condition failed for an active admin"),
                 }),
             )),

@@ -40,9 +40,9 @@ use serde::de::DeserializeOwned;
 pub use billing::{AccountUsage, USAGE_SCHEDULE};
 pub use computers::QuietCheckIn;
 pub use contact::{ContactChange, ContactTarget};
-pub use domains::{DomainEdit, GroupForDomainEdit};
 #[cfg(feature = "identity-port")]
 pub use credentials::{CredentialChange, CredentialWrite, StoredCredential};
+pub use domains::{DomainEdit, GroupForDomainEdit};
 pub use idempotency::{IdempotentWrite, Written};
 pub use invitations::{InviteCaps, NewInvitation};
 pub use members::{AccountRef, MembersFrom, NewMembership};

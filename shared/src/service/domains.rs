@@ -89,7 +89,9 @@ mod verify {
                 let proof = DomainProof::new(*gid, domain.clone(), now);
                 if !deps.repo.create_domain_proof(&proof).await? {
                     // Another verification gave it one first: read again.
-                    return Err(Error::concurrent("the domain was given its proof meanwhile"));
+                    return Err(Error::concurrent(
+                        "the domain was given its proof meanwhile",
+                    ));
                 }
                 proof
             }
