@@ -127,6 +127,15 @@ check("DELETE","/me/computers/{computerId}","/me/computers/gone",a)
 check("PATCH","/me","/me",b,{})
 check("PATCH","/me","/me",b,{"backupSummaryEmails":"no"})
 check("PUT","/groups/{groupId}/billing/payment-method",f"/groups/{g}/billing/payment-method",a,{"reference":"4242424242424242","last4":"4242"})
+# automatically accepted domains: listed, not yet proven (409), a bad
+# domain (400), its record published on the local DNS stand-in, verified
+check("PATCH","/groups/{groupId}",f"/groups/{g}",a,{"joinPolicy":{"autoAcceptDomains":["initech.com"]}})
+rec=json.loads(check("GET","/groups/{groupId}/domains",f"/groups/{g}/domains",a))["domains"][0]["record"]
+check("POST","/groups/{groupId}/domains/{domain}/verify",f"/groups/{g}/domains/initech.com/verify",a)
+check("POST","/groups/{groupId}/domains/{domain}/verify",f"/groups/{g}/domains/gmail.com/verify",a)
+check("POST","/groups/{groupId}/domains/{domain}/verify",f"/groups/{g}/domains/initech.com/verify",b)
+call("POST","/_local/dns",None,{"action":"set","name":rec["name"],"value":rec["value"]})
+check("POST","/groups/{groupId}/domains/{domain}/verify",f"/groups/{g}/domains/initech.com/verify",a)
 # dissolution last, on a group of its own: a wrong token, then the real confirmation
 d=json.loads(check("POST","/groups","/groups",b,{"name":"D","products":["b2"],"managed":False}))["id"]
 check("POST","/groups/{groupId}/dissolution",f"/groups/{d}/dissolution",b)

@@ -14,7 +14,7 @@ start_local_gateway() {
     local port
     port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
     gateway_url="http://127.0.0.1:$port"
-    "$gateway_local" --data-dir "$gateway_data" serve --addr "127.0.0.1:$port" >"$gateway_data/serve.log" 2>&1 &
+    "$gateway_local" --data-dir "$gateway_data" serve --addr "127.0.0.1:$port" --dns-addr 127.0.0.1:0 >"$gateway_data/serve.log" 2>&1 &
     gateway_pid=$!
     trap 'kill "$gateway_pid" 2>/dev/null || true; wait "$gateway_pid" 2>/dev/null || true; rm -rf "$gateway_data"' EXIT
     for _ in $(seq 1 100); do

@@ -194,6 +194,10 @@ pub struct Deps {
     /// texts codes to new phones: only where used (see [`Deps::with_identity`]).
     #[cfg(feature = "identity-port")]
     pub identity: Option<Identity>,
+    /// Looks up the TXT records that prove a group's domains: only where
+    /// used (see [`Deps::with_dns`]).
+    #[cfg(feature = "dns")]
+    pub dns: Option<crate::dns::TxtResolver>,
 }
 
 /// The identity provider and the SMS sender of password-confirmed changes.
@@ -218,7 +222,33 @@ impl Deps {
             files: None,
             #[cfg(feature = "identity-port")]
             identity: None,
+            #[cfg(feature = "dns")]
+            dns: None,
         }
+    }
+
+    /// These dependencies with a resolver, for the functions that look up
+    /// domain proofs.
+    #[cfg(feature = "dns")]
+    pub fn with_dns(mut self, resolver: crate::dns::TxtResolver) -> Self {
+        self.dns = Some(resolver);
+        self
+    }
+
+    /// The resolver, which a function that proves domains must have.
+    #[cfg(feature = "dns")]
+    pub fn dns(&self) -> crate::Result<&crate::dns::TxtResolver> {
+        self.dns
+            .as_ref()
+            .ok_or_else(|| crate::Error::unexpected("this function has no DNS resolver"))
+    }
+
+    /// [`Deps::from_env`] plus the resolver (see
+    /// [`crate::dns::TxtResolver::from_env`]), built once per cold start.
+    #[cfg(feature = "dns")]
+    pub async fn from_env_with_dns() -> Result<Self, MissingSetting> {
+        let resolver = crate::dns::TxtResolver::from_env()?;
+        Ok(Self::from_env().await?.with_dns(resolver))
     }
 
     /// These dependencies with the identity provider and SMS sender, for

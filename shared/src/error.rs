@@ -92,6 +92,12 @@ impl Error {
         }
     }
 
+    /// Something the operation read changed before its write: the
+    /// operation reads again (see `service::retrying`).
+    pub fn concurrent(detail: impl Into<String>) -> Self {
+        Self::refused(ProblemKind::ConcurrentChange, detail)
+    }
+
     /// The table is contended or throttled beyond the retries already made.
     pub fn busy() -> Self {
         Self::refused_for(

@@ -189,6 +189,37 @@ pub fn schedule_entry(gid: &GroupId, schedule: &str) -> Key {
     key(group_pk(gid), format!("SCHEDULE#{schedule}"))
 }
 
+/// Sort-key prefix of a group's domain proofs.
+pub const DOMAIN_PREFIX: &str = "DOMAIN#";
+
+/// The proof of one domain a group lists (challenge and state). Named by
+/// the domain's text, so a join can name the joiner's own domain before it
+/// has read the group.
+pub fn domain_proof(gid: &GroupId, domain: &str) -> Key {
+    key(group_pk(gid), format!("{DOMAIN_PREFIX}{domain}"))
+}
+
+/// GSI1 partition of the verified domains (a sparse index: only a verified
+/// proof carries it), which the daily re-check walks.
+pub const VERIFIED_DOMAINS: &str = "DOMAINS#VERIFIED";
+
+/// The GSI1 sort keys of verified domains last looked up before `t` are
+/// those below this bound.
+pub fn verified_domains_before(t: time::OffsetDateTime) -> String {
+    format!("{:015}#", t.unix_timestamp_nanos() / 1_000_000)
+}
+
+/// GSI1 sort key of a verified domain: when it was last looked up (epoch
+/// milliseconds, zero-padded), then `<gid>#<domain>`, so the re-check
+/// visits the least recently checked first and a run cut short resumes
+/// fairly the next day.
+pub fn verified_domain(checked_at: time::OffsetDateTime, gid: &GroupId, domain: &str) -> String {
+    format!(
+        "{:015}#{gid}#{domain}",
+        checked_at.unix_timestamp_nanos() / 1_000_000
+    )
+}
+
 /// Sort-key prefix of a group's reports.
 pub const REPORT_PREFIX: &str = "REPORT#";
 
@@ -317,5 +348,20 @@ mod tests {
             }
         );
         assert_eq!(idempotency(&aid, "abc").pk, "IDEMPOTENCY#acc-1#abc");
+        assert_eq!(
+            domain_proof(&gid, "example.com"),
+            Key {
+                pk: "GROUP#0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f".into(),
+                sk: "DOMAIN#example.com".into()
+            }
+        );
+        assert_eq!(
+            verified_domain(
+                time::OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(1500),
+                &gid,
+                "example.com"
+            ),
+            "000000000001500#0190a0b8-7c6e-7a51-9b1e-1a2b3c4d5e6f#example.com"
+        );
     }
 }

@@ -7,7 +7,8 @@
 //! `identity-port` adds the password-confirmed changes' ports (Cognito and
 //! SNS in AWS, an Argon2 credential store and an SMS folder locally).
 //! `snapshots` adds the zip-to-S3 archive builder; `reports` the group
-//! report's CSV streamed to S3.
+//! report's CSV streamed to S3; `dns` the TXT look-ups that prove a
+//! group's email domains.
 
 pub mod api;
 #[cfg(feature = "snapshots")]
@@ -18,6 +19,8 @@ pub mod credentials;
 #[cfg(feature = "delivery")]
 pub mod delivery;
 pub mod deps;
+#[cfg(feature = "dns")]
+pub mod dns;
 #[cfg(feature = "delivery")]
 pub mod emf;
 pub mod error;

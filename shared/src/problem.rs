@@ -82,11 +82,15 @@ pub enum ProblemKind {
     CodeExpired,
     /// The report is still being built: nothing to download yet.
     ReportNotReady,
+    /// A domain's DNS record was not found (or holds another value).
+    DomainNotVerified,
+    /// The DNS look-up could not tell (timeout, server failure): retry later.
+    DnsUnavailable,
 }
 
 impl ProblemKind {
     /// Every kind, for documentation and the contract test.
-    pub const ALL: [ProblemKind; 38] = [
+    pub const ALL: [ProblemKind; 40] = [
         Self::Validation,
         Self::Unauthenticated,
         Self::Forbidden,
@@ -125,6 +129,8 @@ impl ProblemKind {
         Self::CodeInvalid,
         Self::CodeExpired,
         Self::ReportNotReady,
+        Self::DomainNotVerified,
+        Self::DnsUnavailable,
     ];
 
     /// The stable last segment of the type URI, e.g. `last-admin`.
@@ -168,6 +174,8 @@ impl ProblemKind {
             Self::CodeInvalid => "code-invalid",
             Self::CodeExpired => "code-expired",
             Self::ReportNotReady => "report-not-ready",
+            Self::DomainNotVerified => "domain-not-verified",
+            Self::DnsUnavailable => "dns-unavailable",
         }
     }
 
@@ -193,7 +201,7 @@ impl ProblemKind {
             | Self::GroupLimit
             | Self::ResendLimit
             | Self::TooManyAttempts => 429,
-            Self::Busy => 503,
+            Self::Busy | Self::DnsUnavailable => 503,
             Self::GroupDissolved
             | Self::GroupFull
             | Self::AlreadyMember
@@ -213,6 +221,7 @@ impl ProblemKind {
             | Self::DissolutionTokenInvalid
             | Self::SnapshotNotReady
             | Self::ReportNotReady
+            | Self::DomainNotVerified
             | Self::UploadIncomplete => 409,
         }
     }

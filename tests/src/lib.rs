@@ -34,6 +34,9 @@ pub struct TestApp {
     pub clock: FixedClock,
     /// The stand-ins (kept alive for the test).
     pub standins: StandIns,
+    /// The DNS stand-in the handlers' resolver asks: tests publish and
+    /// remove domain proof records through its `records`.
+    pub dns: standins::dns::DnsServer,
     /// The table's stream, read as the outbox sender's event source would
     /// (none for [`spawn_app_without_stream`]).
     stream: Option<tokio::sync::Mutex<StreamReader>>,
@@ -283,8 +286,12 @@ async fn spawn_on_client_with(
             )),
         },
     };
+    let dns = standins::dns::DnsServer::start(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("the DNS stand-in starts");
     let deps = Arc::new(
         Deps::new(repo, Arc::new(clock.clone()), settings)
+            .with_dns(shared::dns::TxtResolver::at(dns.addr))
             .with_identity(identity)
             .with_invite_secret(shared::model::InviteSecret::random())
             .with_files(
@@ -320,6 +327,7 @@ async fn spawn_on_client_with(
         deps,
         clock,
         standins,
+        dns,
         stream,
         mail_dir,
         requests,
@@ -745,6 +753,62 @@ impl TestApp {
             .send()
             .await
             .expect("mark dissolved");
+    }
+
+    /// The TXT record (name, value) that proves `domain` for group `gid`,
+    /// as its admin (`admin`'s token) sees it in `GET /groups/{gid}/domains`.
+    pub async fn domain_record(&self, gid: &str, admin: &str, domain: &str) -> (String, String) {
+        let list = self.get(&format!("/groups/{gid}/domains"), admin).await;
+        assert_eq!(list.status, 200, "list domains: {list:?}");
+        let entry = list.body["domains"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["domain"] == domain)
+            .unwrap_or_else(|| panic!("{domain} is not listed: {list:?}"));
+        let record = &entry["record"];
+        (
+            record["name"].as_str().expect("record name").to_owned(),
+            record["value"].as_str().expect("record value").to_owned(),
+        )
+    }
+
+    /// Publishes `domain`'s proof record on the DNS stand-in and verifies
+    /// it as `admin`: from then on its addresses join directly.
+    pub async fn prove_domain(&self, gid: &str, admin: &str, domain: &str) {
+        let (name, value) = self.domain_record(gid, admin, domain).await;
+        self.dns.records.add_txt(&name, &value);
+        let verified = self
+            .post(
+                &format!("/groups/{gid}/domains/{domain}/verify"),
+                admin,
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(verified.status, 200, "verify {domain}: {verified:?}");
+        assert_eq!(verified.body["state"], "verified", "{verified:?}");
+    }
+
+    /// Runs the daily domain re-check as its schedule would (the clock a
+    /// minute on, so what this test checked before counts as checked
+    /// earlier).
+    pub async fn recheck_domains(&self) -> shared::jobs::domains::Rechecked {
+        self.clock.advance(time::Duration::minutes(1));
+        let run: recheck_domains::ScheduledRun = serde_json::from_value(serde_json::json!({
+            "schedule": "domains",
+            "scheduledTime": "2026-11-27T03:30:00Z",
+        }))
+        .expect("a scheduled run");
+        standins::calls::as_function(
+            "recheck-domains",
+            recheck_domains::handler(
+                &self.deps,
+                run,
+                Budget::for_time(std::time::Duration::from_secs(60)),
+            ),
+        )
+        .await
+        .expect("the re-check runs")
     }
 
     /// The table's client, to inspect stored items.

@@ -189,6 +189,8 @@ async fn invoke(app: &TestApp, function: &str, request: Request) -> Response<Bod
         "create-report" => Box::pin(create_report::handler(deps, request)).await,
         "list-reports" => Box::pin(list_reports::handler(deps, request)).await,
         "download-report" => Box::pin(download_report::handler(deps, request)).await,
+        "list-domains" => Box::pin(list_domains::handler(deps, request)).await,
+        "verify-domain" => Box::pin(verify_domain::handler(deps, request)).await,
         other => panic!("no handler is wired for {other}: add it to `invoke` in fixtures.rs"),
     }
 }
@@ -219,6 +221,26 @@ async fn group(app: &TestApp) {
     group_managed(app, false).await;
 }
 
+/// [`group`], listing initech.com (through the settings edit, which gives
+/// it its proof).
+async fn listed_domain(app: &TestApp) {
+    group(app).await;
+    seed(
+        app,
+        "update-group",
+        event(
+            "PATCH",
+            "/groups/{groupId}",
+            &[("groupId", GROUP)],
+            Some(ALICE),
+            Some(json!({"joinPolicy": {"autoAcceptDomains": ["initech.com"]}})),
+        ),
+        200,
+        "initech.com listed",
+    )
+    .await;
+}
+
 /// [`group`], managed or not.
 async fn group_managed(app: &TestApp, managed: bool) {
     let alice = caller(ALICE);
@@ -238,6 +260,12 @@ async fn group_managed(app: &TestApp, managed: bool) {
     app.repo()
         .create_group(
             &group,
+            &group
+                .join_policy
+                .auto_accept_domains
+                .iter()
+                .map(|d| shared::model::DomainProof::new(group.id, d.clone(), now))
+                .collect::<Vec<_>>(),
             &alice,
             &shared::model::Billing::new(now, Default::default()),
             app.deps.settings.groups_per_account_per_day,
@@ -1190,6 +1218,34 @@ async fn arrange(app: &TestApp, function: &str) -> Expect {
                     b["entries"][0]["action"]["kind"] == "snapshotRequested"
                         && b["entries"][0]["actor"] == ALICE.sub,
                     "alice's snapshot of erin's data",
+                )
+            })
+        }
+        "list-domains" => {
+            listed_domain(app).await;
+            expect(200, |b| {
+                ok(
+                    b["domains"][0]["domain"] == "initech.com"
+                        && b["domains"][0]["state"] == "pending"
+                        && b["domains"][0]["record"]["name"] == "_groups-challenge.initech.com",
+                    "initech.com, pending, with its record",
+                )
+            })
+        }
+        "verify-domain" => {
+            listed_domain(app).await;
+            let gid = shared::model::GroupId::parse("g", GROUP).expect("gid");
+            let proofs = app.repo().domain_proofs(&gid).await.expect("proofs");
+            let proof = proofs.first().expect("initech.com's proof");
+            app.dns
+                .records
+                .add_txt(&proof.record_name(), &proof.record_value());
+            expect(200, |b| {
+                ok(
+                    b["domain"] == "initech.com"
+                        && b["state"] == "verified"
+                        && b["autoAccepts"] == true,
+                    "initech.com, verified",
                 )
             })
         }

@@ -266,6 +266,12 @@ async fn fixtures_group(app: &e2e::TestApp) -> shared::model::GroupId {
     app.repo()
         .create_group(
             &group,
+            &group
+                .join_policy
+                .auto_accept_domains
+                .iter()
+                .map(|d| shared::model::DomainProof::new(group.id, d.clone(), now))
+                .collect::<Vec<_>>(),
             &alice,
             &shared::model::Billing::new(now, Default::default()),
             1,
@@ -299,6 +305,7 @@ async fn a_check_in_event_stores_the_computer_and_the_synopsis_counts_it() {
         spend: None,
         admin: Some(&alice.account_id),
         approves_request: false,
+        proven_domain: None,
         outbox: vec![],
     };
     app.repo()

@@ -1081,6 +1081,60 @@ async fn every_function_runs(app: &TestApp, cognito: &e2e::CognitoOnMoto) -> BTr
         "members' summaries off (off the schedule)",
     );
 
+    // Domains: listed (their proofs made in the edit's write), one as
+    // before proofs existed (its proof made by its first verification),
+    // proven, then re-checked while served and once one is gone (suspended,
+    // its admins emailed in the same write).
+    expect(
+        app.patch(
+            &g,
+            &alice,
+            json!({"joinPolicy": {"autoAcceptDomains": ["initech.com", "initrode.com"]}}),
+        )
+        .await,
+        200,
+        "list two domains",
+    );
+    expect(
+        app.get(&format!("{g}/domains"), &alice).await,
+        200,
+        "the domains and their records",
+    );
+    app.standins
+        .dynamodb()
+        .delete_item()
+        .table_name(app.repo().table())
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("GROUP#{gid}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("DOMAIN#initrode.com".into()),
+        )
+        .send()
+        .await
+        .expect("the shape of a domain listed before proofs");
+    expect(
+        app.post(
+            &format!("{g}/domains/initrode.com/verify"),
+            &alice,
+            json!({}),
+        )
+        .await,
+        409,
+        "a domain listed before proofs gets its record",
+    );
+    app.prove_domain(&gid, &alice, "initech.com").await;
+    app.prove_domain(&gid, &alice, "initrode.com").await;
+    let served = app.recheck_domains().await;
+    assert_eq!(served.proven, 2, "{served:?}");
+    let (gone, _) = app.domain_record(&gid, &alice, "initrode.com").await;
+    app.dns.records.remove(&gone);
+    let suspended = app.recheck_domains().await;
+    assert_eq!(suspended.suspended, 1, "{suspended:?}");
+    delivery.deliver_and_work(app, 600, usize::MAX).await;
+
     // The sweep: an email, an event and a job the stream "missed" (written
     // straight to the table, half an hour ago), delivered on schedule; and
     // a report email with its CSV attached.

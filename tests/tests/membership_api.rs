@@ -168,6 +168,7 @@ async fn accepted_domains_join_only_verified_exact_matches() {
     let gid = app
         .create_group(&alice, json!({"name": "Initech", "products": ["b2"], "managed": false, "joinPolicy": {"autoAcceptDomains": ["initech.com"]}}))
         .await;
+    app.prove_domain(&gid, &alice, "initech.com").await;
     let token = link_token(&app, &alice, &gid).await;
     let join = |who: String| {
         let path = format!("/invitations/{token}/join");
@@ -586,6 +587,7 @@ async fn admins_are_told_about_requests_and_joins_unless_they_opt_out() {
     let gid = app
         .create_group(&alice, json!({"name": "Quiet", "products": ["b2"], "managed": false, "joinPolicy": {"autoAcceptDomains": ["initech.com"]}}))
         .await;
+    app.prove_domain(&gid, &alice, "initech.com").await;
     let token = link_token(&app, &alice, &gid).await;
     let join = format!("/invitations/{token}/join");
     assert_eq!(

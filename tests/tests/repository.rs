@@ -48,6 +48,7 @@ async fn a_created_group_is_stored_with_its_admin_link_account_and_email_claim()
     assert_eq!(
         repo.create_group(
             &group,
+            &[],
             &alice,
             &Billing::new(now, Default::default()),
             1,

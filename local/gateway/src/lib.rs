@@ -101,6 +101,8 @@ handlers! {
     "create-report" => create_report,
     "list-reports" => list_reports,
     "download-report" => download_report,
+    "list-domains" => list_domains,
+    "verify-domain" => verify_domain,
 }
 
 /// Largest request body the gateway passes on: API Gateway HTTP API's

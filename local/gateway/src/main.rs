@@ -1,9 +1,13 @@
 //! `local serve` runs the whole API on 127.0.0.1 against embedded AWS
 //! stand-ins (or real AWS when the standard AWS environment names an
-//! endpoint), with the outbox sender and the job workers running beside it;
+//! endpoint), with the outbox sender and the job workers running beside it,
+//! and a DNS stand-in that the domain proofs are looked up on;
 //! `local token EMAIL` mints a token for it; `local schedule usage` (or
-//! `weekly`, `monthly`) fires a schedule on the running server now; `local password --email EMAIL` gives
-//! a local user the password that password-confirmed changes check.
+//! `weekly`, `monthly`, `domains`) fires a schedule on the running server
+//! now; `local password --email EMAIL` gives a local user the password that
+//! password-confirmed changes check; `local dns set NAME VALUE` (and
+//! `local dns remove NAME`) publishes (removes) a TXT record on the DNS
+//! stand-in.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,11 +45,16 @@ enum Command {
         /// Address to listen on (loopback only by default).
         #[arg(long, default_value = "127.0.0.1:3000")]
         addr: SocketAddr,
+        /// Where the DNS stand-in answers (UDP and TCP), the nameserver the
+        /// domain verification and re-check ask.
+        #[arg(long, default_value = "127.0.0.1:5353")]
+        dns_addr: SocketAddr,
     },
     /// Fire a schedule now on the running `serve` (EventBridge Scheduler's
-    /// part): `usage` writes today's usage job for every group.
+    /// part): `usage` writes today's usage job for every group; `domains`
+    /// re-checks every verified domain's record.
     Schedule {
-        /// The schedule: `usage`, `weekly` or `monthly`.
+        /// The schedule: `usage`, `weekly`, `monthly` or `domains`.
         name: String,
         /// Where `serve` listens.
         #[arg(long, default_value = "127.0.0.1:3000")]
@@ -63,6 +72,16 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:3000")]
         addr: SocketAddr,
     },
+    /// Publish or remove a TXT record on the running `serve`'s DNS
+    /// stand-in (what an admin does at their DNS provider to prove a
+    /// domain).
+    Dns {
+        #[command(subcommand)]
+        change: DnsChange,
+        /// Where `serve` listens.
+        #[arg(long, default_value = "127.0.0.1:3000", global = true)]
+        addr: SocketAddr,
+    },
     /// Print a bearer token for EMAIL, accepted by `serve`.
     Token {
         /// The signed-in person's email.
@@ -73,6 +92,23 @@ enum Command {
         /// Lifetime in hours.
         #[arg(long, default_value_t = 12)]
         hours: i64,
+    },
+}
+
+#[derive(Subcommand, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "action", rename_all = "camelCase")]
+enum DnsChange {
+    /// Publish a TXT record NAME with VALUE (beside any already there).
+    Set {
+        /// The record's name, e.g. `_groups-challenge.example.com`.
+        name: String,
+        /// Its value, e.g. `groups-domain-verification=MFRGG...`.
+        value: String,
+    },
+    /// Remove every record at NAME (it answers NXDOMAIN).
+    Remove {
+        /// The record's name.
+        name: String,
     },
 }
 
@@ -98,7 +134,8 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve { addr } => serve(addr, &cli.data_dir, key).await,
+        Command::Serve { addr, dns_addr } => serve(addr, dns_addr, &cli.data_dir, key).await,
+        Command::Dns { change, addr } => change_dns(&change, addr).await,
         Command::Schedule { name, addr } => fire_schedule(&name, addr).await,
         Command::Password { email, addr } => set_password(&email, addr).await,
     }
@@ -115,7 +152,17 @@ fn local_identity(deps: Deps, data_dir: &std::path::Path) -> Deps {
     deps.with_identity(identity)
 }
 
-async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> anyhow::Result<()> {
+async fn serve(
+    addr: SocketAddr,
+    dns_addr: SocketAddr,
+    data_dir: &std::path::Path,
+    key: TokenKey,
+) -> anyhow::Result<()> {
+    let dns = standins::dns::DnsServer::start(dns_addr)
+        .await
+        .with_context(|| format!("starting the DNS stand-in on {dns_addr}"))?;
+    tracing::info!(dns = %dns.addr, "DNS stand-in answering (`local dns set NAME VALUE` publishes a record)");
+    let resolver = shared::dns::TxtResolver::at(dns.addr);
     // Keep the stand-ins alive for as long as the server runs.
     let (deps, embedded) = if std::env::var_os("AWS_ENDPOINT_URL").is_some()
         || std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some()
@@ -126,7 +173,8 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
             Arc::new(
                 Deps::from_env_with_files()
                     .await?
-                    .with_invite_secret(secret),
+                    .with_invite_secret(secret)
+                    .with_dns(resolver),
             ),
             None,
         )
@@ -156,7 +204,8 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
                     Some(standins::SNAPSHOTS_BUCKET.into()),
                 )
                 .with_reports_bucket(standins::REPORTS_BUCKET),
-            ),
+            )
+            .with_dns(resolver),
             data_dir,
         ));
         let delivery = outbox_delivery(&standins, deps.clone(), data_dir).await?;
@@ -164,6 +213,7 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
     };
     let identity =
         shared::credentials::LocalIdentity::new(deps.repo.clone(), Arc::new(SystemClock));
+    let records = dns.records.clone();
     let app = local::app(deps.clone(), key)?
         .route(
             "/_local/schedules/{name}",
@@ -173,6 +223,13 @@ async fn serve(addr: SocketAddr, data_dir: &std::path::Path, key: TokenKey) -> a
                     async move { run_schedule(&deps, &name).await }
                 },
             ),
+        )
+        .route(
+            "/_local/dns",
+            axum::routing::post(move |body: String| {
+                let records = records.clone();
+                async move { publish(&records, &body) }
+            }),
         )
         .route(
             "/_local/credentials",
@@ -295,10 +352,16 @@ async fn run_schedule(deps: &Deps, name: &str) -> (axum::http::StatusCode, Strin
                     )
                 })
         }
+        "domains" => shared::jobs::domains::recheck(
+            deps,
+            shared::jobs::Budget::for_time(Duration::from_secs(600)),
+        )
+        .await
+        .and_then(|ran| serde_json::to_string(&ran).map_err(shared::Error::unexpected)),
         _ => {
             return (
                 axum::http::StatusCode::NOT_FOUND,
-                format!("no schedule {name:?} (try: usage, weekly, monthly)"),
+                format!("no schedule {name:?} (try: usage, weekly, monthly, domains)"),
             );
         }
     };
@@ -321,6 +384,42 @@ async fn fire_schedule(name: &str, addr: SocketAddr) -> anyhow::Result<()> {
         anyhow::bail!("the schedule did not run: {status}");
     }
     println!("{}", body.trim());
+    Ok(())
+}
+
+/// The control route behind `local dns`: changes the DNS stand-in's records.
+fn publish(records: &standins::dns::DnsRecords, body: &str) -> (axum::http::StatusCode, String) {
+    match serde_json::from_str::<DnsChange>(body) {
+        Ok(DnsChange::Set { name, value }) => {
+            records.add_txt(&name, &value);
+            (
+                axum::http::StatusCode::OK,
+                serde_json::json!({"name": name, "txt": records.txt(&name)}).to_string(),
+            )
+        }
+        Ok(DnsChange::Remove { name }) => {
+            records.remove(&name);
+            (
+                axum::http::StatusCode::OK,
+                serde_json::json!({"name": name, "txt": []}).to_string(),
+            )
+        }
+        Err(_) => (
+            axum::http::StatusCode::BAD_REQUEST,
+            "expected {\"action\": \"set\", \"name\": ..., \"value\": ...} or {\"action\": \"remove\", \"name\": ...}".into(),
+        ),
+    }
+}
+
+/// `local dns set NAME VALUE` / `local dns remove NAME`: asks the running
+/// `serve` to change its DNS stand-in's records.
+async fn change_dns(change: &DnsChange, addr: SocketAddr) -> anyhow::Result<()> {
+    let body = serde_json::to_string(change)?;
+    let (status, reply) = post_local(addr, "/_local/dns", &body).await?;
+    if !status.starts_with("HTTP/1.1 200") {
+        anyhow::bail!("the record was not changed: {}", reply.trim());
+    }
+    println!("{}", reply.trim());
     Ok(())
 }
 

@@ -1,10 +1,12 @@
 //! Embedded AWS stand-ins for the local run and the tests: the `dynoxide`
 //! DynamoDB emulator and an `s3s-fs` S3 server, each a real server of the AWS
-//! wire protocol on 127.0.0.1, so the production SDK code path is what runs.
+//! wire protocol on 127.0.0.1, so the production SDK code path is what runs;
+//! and an authoritative DNS server answering the TXT records tests write.
 //! Never a dependency of a Lambda.
 
 pub mod calls;
 pub mod counting;
+pub mod dns;
 pub mod faults;
 pub mod streams;
 mod table;

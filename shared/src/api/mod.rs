@@ -4,6 +4,7 @@
 mod account;
 mod billing;
 mod computers;
+mod domains;
 mod files;
 mod groups;
 mod json;
@@ -16,6 +17,7 @@ pub use billing::{
     Licenses, PaymentMethodRequest, PaymentMethodView,
 };
 pub use computers::{CheckInRequest, ComputerRow, CreateBucketRequest, Page, Synopsis};
+pub use domains::{DomainList, DomainStatus, DomainView, TxtRecordView};
 pub use files::{
     AccountChangeRequest, AuditPage, ContactCodeRequest, CreateSnapshotRequest,
     CreateUploadRequest, UploadView, UsbOrderRequest,

@@ -4,6 +4,8 @@
 //! run again: it records its progress in the table and resumes from it.
 
 pub mod dissolve;
+#[cfg(feature = "dns")]
+pub mod domains;
 #[cfg(feature = "delivery")]
 pub mod queue;
 #[cfg(feature = "reports")]

@@ -105,6 +105,12 @@ pub enum AuditAction {
         /// The settings changed, by their API names.
         fields: Vec<String>,
     },
+    /// Proved an automatically accepted domain: its DNS record was found,
+    /// so its addresses now join directly.
+    DomainVerified {
+        /// The domain.
+        domain: super::EmailDomain,
+    },
 }
 
 /// One entry of a group's audit log.

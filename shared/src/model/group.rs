@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{AccountId, EmailAddress, EmailDomain, GroupId, GroupName, TokenHash};
+use super::{AccountId, DomainProof, EmailAddress, EmailDomain, GroupId, GroupName, TokenHash};
 use crate::error::{Error, Result};
 use crate::problem::ProblemKind;
 
@@ -13,8 +13,12 @@ use crate::problem::ProblemKind;
 pub const MAX_MEMBERS: u32 = 5_000;
 /// Administrators a group may have; keeps the group item small.
 pub const MAX_ADMINS: usize = 50;
-/// Automatically accepted domains a group may list.
-pub const MAX_AUTO_ACCEPT_DOMAINS: usize = 100;
+/// Automatically accepted domains a group may list. Each has its proof
+/// item, written in the settings edit's own transaction, and a
+/// transaction holds at most 100 items: an edit replacing every domain
+/// writes 2 x 40 proofs beside the group, its audit entry and its mailing
+/// entries.
+pub const MAX_AUTO_ACCEPT_DOMAINS: usize = 40;
 
 /// A Backblaze service the group pays for. Products are only ever added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -82,20 +86,48 @@ pub struct JoinPolicy {
     pub auto_accept_domains: BTreeSet<EmailDomain>,
 }
 
+/// Why a joiner joins without an administrator's approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectAdmission {
+    /// The group lets in everyone with a verified address.
+    Everyone,
+    /// The joiner's domain is listed and its proof verified; the join's
+    /// write checks the proof again, so a suspension racing it wins.
+    ProvenDomain(EmailDomain),
+}
+
 impl JoinPolicy {
+    /// The listed domain `email` is in, if any (exact match only).
+    pub fn listed_domain(&self, email: &EmailAddress) -> Option<&EmailDomain> {
+        self.auto_accept_domains
+            .iter()
+            .find(|d| email.is_in_domain(d))
+    }
+
     /// The product rule: auto-approve lets everyone in and a listed domain
     /// lets in an address of exactly that domain, but only a *verified*
-    /// address joins by any policy (an unverified one may be anybody's);
-    /// everyone else asks.
-    pub fn admits_directly(&self, email: &EmailAddress, email_verified: bool) -> bool {
-        email_verified
-            && match self.approval {
-                Approval::AutoApproveAll => true,
-                Approval::Restricted => self
-                    .auto_accept_domains
-                    .iter()
-                    .any(|d| email.is_in_domain(d)),
+    /// address joins by any policy (an unverified one may be anybody's),
+    /// and a domain only once its DNS proof (`proof`, the joiner's domain's,
+    /// as read) is verified: listing a domain proves nothing. Everyone else
+    /// asks.
+    pub fn admits_directly(
+        &self,
+        email: &EmailAddress,
+        email_verified: bool,
+        proof: Option<&DomainProof>,
+    ) -> Option<DirectAdmission> {
+        if !email_verified {
+            return None;
+        }
+        match self.approval {
+            Approval::AutoApproveAll => Some(DirectAdmission::Everyone),
+            Approval::Restricted => {
+                let listed = self.listed_domain(email)?;
+                proof
+                    .filter(|p| &p.domain == listed && p.auto_accepts())
+                    .map(|_| DirectAdmission::ProvenDomain(listed.clone()))
             }
+        }
     }
 }
 
@@ -412,6 +444,7 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DomainState;
 
     fn email(s: &str) -> EmailAddress {
         EmailAddress::parse("e", s).expect("valid email")
@@ -427,70 +460,134 @@ mod tests {
         }
     }
 
+    fn proof(domain: &str, state: DomainState) -> DomainProof {
+        let mut p = DomainProof::new(
+            GroupId::new(),
+            EmailDomain::parse("d", domain).expect("valid domain"),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        p.state = state;
+        p
+    }
+
     #[test]
     fn join_policy_decides_who_joins_directly() {
         use Approval::*;
+        use DomainState::*;
+        let proven = |d: &str| {
+            Some(DirectAdmission::ProvenDomain(
+                EmailDomain::parse("d", d).expect("valid"),
+            ))
+        };
         let cases = [
             (
                 policy(Restricted, &[]),
                 "ana@example.com",
                 true,
-                false,
+                None,
+                None,
                 "restricted, no domains",
             ),
             (
                 policy(Restricted, &["example.com"]),
                 "ana@example.com",
                 true,
+                Some(proof("example.com", Verified)),
+                proven("example.com"),
+                "listed domain, proven, verified address",
+            ),
+            (
+                policy(Restricted, &["example.com"]),
+                "ana@example.com",
                 true,
-                "listed domain, verified",
+                None,
+                None,
+                "listed domain without a proof (listed before proofs existed)",
+            ),
+            (
+                policy(Restricted, &["example.com"]),
+                "ana@example.com",
+                true,
+                Some(proof("example.com", Pending)),
+                None,
+                "listed domain, record never found",
+            ),
+            (
+                policy(Restricted, &["example.com"]),
+                "ana@example.com",
+                true,
+                Some(proof("example.com", Suspended)),
+                None,
+                "listed domain, suspended",
+            ),
+            (
+                policy(Restricted, &["example.com"]),
+                "ana@example.com",
+                true,
+                Some(proof("other.com", Verified)),
+                None,
+                "another domain's proof",
             ),
             (
                 policy(Restricted, &["example.com"]),
                 "ana@example.com",
                 false,
-                false,
-                "listed domain, unverified",
+                Some(proof("example.com", Verified)),
+                None,
+                "listed domain, proven, unverified address",
+            ),
+            (
+                policy(Restricted, &[]),
+                "ana@example.com",
+                true,
+                Some(proof("example.com", Verified)),
+                None,
+                "a proof left for a domain no longer listed",
             ),
             (
                 policy(Restricted, &["example.com"]),
                 "ana@evil-example.com",
                 true,
-                false,
+                Some(proof("example.com", Verified)),
+                None,
                 "look-alike prefix",
             ),
             (
                 policy(Restricted, &["example.com"]),
                 "ana@example.com.evil.net",
                 true,
-                false,
+                Some(proof("example.com", Verified)),
+                None,
                 "look-alike suffix",
             ),
             (
                 policy(Restricted, &["example.com", "rad.biz"]),
                 "bo@rad.biz",
                 true,
-                true,
+                Some(proof("rad.biz", Verified)),
+                proven("rad.biz"),
                 "second listed domain",
             ),
             (
                 policy(AutoApproveAll, &[]),
                 "anyone@else.org",
                 false,
-                false,
+                None,
+                None,
                 "auto-approve never admits an unverified address",
             ),
             (
                 policy(AutoApproveAll, &["example.com"]),
                 "x@other.org",
                 true,
-                true,
+                None,
+                Some(DirectAdmission::Everyone),
                 "auto-approve beats list",
             ),
         ];
-        for (policy, address, verified, expected, case) in cases {
+        for (policy, address, verified, proof, expected, case) in cases {
             assert_eq!(
-                policy.admits_directly(&email(address), verified),
+                policy.admits_directly(&email(address), verified, proof.as_ref()),
                 expected,
                 "{case}"
             );

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{AccountId, EmailAddress, Group, TokenHash, TokenKind};
+use super::{AccountId, DirectAdmission, DomainProof, EmailAddress, Group, TokenHash, TokenKind};
 use crate::error::FieldError;
 
 /// Where a member's data lives.
@@ -52,23 +52,61 @@ pub enum JoinOutcome {
     Request,
 }
 
+/// Why a joiner joins, or that they ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// An email invitation addressed to the joiner's verified address: the
+    /// admin's acceptance.
+    Invited,
+    /// The group's policy lets them in (see [`super::JoinPolicy::admits_directly`]).
+    Direct(DirectAdmission),
+    /// They file a membership request.
+    Request,
+}
+
+impl Admission {
+    /// What the joiner is told.
+    pub fn outcome(&self) -> JoinOutcome {
+        match self {
+            Self::Invited | Self::Direct(_) => JoinOutcome::Join,
+            Self::Request => JoinOutcome::Request,
+        }
+    }
+}
+
 /// The product rule (DESIGN §3): with a verified address, auto-approve
-/// joins, an accepted domain joins, and an email invitation addressed to
-/// that address counts as the admin's acceptance; everyone else (every
+/// joins, a listed domain whose DNS proof (`proof`: the joiner's domain's,
+/// as read) is verified joins, and an email invitation addressed to that
+/// address counts as the admin's acceptance; everyone else (every
 /// unverified address) asks.
+pub fn admission(
+    group: &Group,
+    via: &TokenKind,
+    email: &EmailAddress,
+    email_verified: bool,
+    proof: Option<&DomainProof>,
+) -> Admission {
+    if via.invites(email, email_verified) {
+        return Admission::Invited;
+    }
+    match group
+        .join_policy
+        .admits_directly(email, email_verified, proof)
+    {
+        Some(direct) => Admission::Direct(direct),
+        None => Admission::Request,
+    }
+}
+
+/// [`admission`]'s outcome.
 pub fn join_outcome(
     group: &Group,
     via: &TokenKind,
     email: &EmailAddress,
     email_verified: bool,
+    proof: Option<&DomainProof>,
 ) -> JoinOutcome {
-    if via.invites(email, email_verified)
-        || group.join_policy.admits_directly(email, email_verified)
-    {
-        JoinOutcome::Join
-    } else {
-        JoinOutcome::Request
-    }
+    admission(group, via, email, email_verified, proof).outcome()
 }
 
 /// A member of a group.
@@ -191,8 +229,8 @@ mod tests {
 
     use super::*;
     use crate::model::{
-        AdminReportEmails, Approval, EmailCadence, EmailDomain, GroupId, GroupName, JoinPolicy,
-        NewGroup, Product,
+        AdminReportEmails, Approval, DomainState, EmailCadence, EmailDomain, GroupId, GroupName,
+        JoinPolicy, NewGroup, Product,
     };
 
     fn email(s: &str) -> EmailAddress {
@@ -268,7 +306,7 @@ mod tests {
                 TokenKind::Link,
                 true,
                 Join,
-                "accepted domain, verified",
+                "accepted domain, proven, verified",
             ),
             (
                 group(Restricted, &["initech.com"]),
@@ -300,12 +338,66 @@ mod tests {
             ),
         ];
         for (group, via, verified, expected, case) in cases {
+            let proof = proven(&group, "initech.com", DomainState::Verified);
             assert_eq!(
-                join_outcome(&group, &via, &ana, verified),
+                join_outcome(&group, &via, &ana, verified, proof.as_ref()),
                 expected,
                 "{case}"
             );
         }
+    }
+
+    /// The group's proof of `domain` in `state` (`None` when not listed).
+    fn proven(group: &Group, domain: &str, state: DomainState) -> Option<DomainProof> {
+        let domain = EmailDomain::parse("d", domain).expect("valid domain");
+        group
+            .join_policy
+            .auto_accept_domains
+            .contains(&domain)
+            .then(|| {
+                let mut p = DomainProof::new(group.id, domain, OffsetDateTime::UNIX_EPOCH);
+                p.state = state;
+                p
+            })
+    }
+
+    #[test]
+    fn a_listed_domain_admits_only_while_its_proof_is_verified() {
+        let ana = email("ana@initech.com");
+        let g = group(Approval::Restricted, &["initech.com"]);
+        let cases = [
+            (None, Admission::Request, "listed before proofs: unverified"),
+            (
+                proven(&g, "initech.com", DomainState::Pending),
+                Admission::Request,
+                "pending",
+            ),
+            (
+                proven(&g, "initech.com", DomainState::Suspended),
+                Admission::Request,
+                "suspended",
+            ),
+            (
+                proven(&g, "initech.com", DomainState::Verified),
+                Admission::Direct(DirectAdmission::ProvenDomain(
+                    EmailDomain::parse("d", "initech.com").expect("valid"),
+                )),
+                "verified",
+            ),
+        ];
+        for (proof, expected, case) in cases {
+            assert_eq!(
+                admission(&g, &TokenKind::Link, &ana, true, proof.as_ref()),
+                expected,
+                "{case}"
+            );
+        }
+        let invited = TokenKind::Invitation { email: ana.clone() };
+        assert_eq!(
+            admission(&g, &invited, &ana, true, None),
+            Admission::Invited,
+            "an invitation to the address needs no proof"
+        );
     }
 
     #[test]

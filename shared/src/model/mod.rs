@@ -9,6 +9,7 @@ mod caps;
 mod computer;
 mod dissolution;
 mod domain;
+mod domain_proof;
 mod email;
 mod files;
 mod group;
@@ -35,19 +36,21 @@ pub use computer::{
 };
 pub use dissolution::{Dissolution, DissolutionState, PREVIEW_VALIDITY, confirmation_token};
 pub use domain::EmailDomain;
+pub use domain_proof::{DomainProof, DomainState, RECORD_LABEL, RECORD_PREFIX, record_name};
 pub use email::EmailAddress;
 pub use files::{
     FilePath, MAX_UPLOAD_BYTES, PendingUpload, StoredFile, parse_folder, parse_selection,
 };
 pub use group::{
-    AdminEntry, AdminReportEmails, Approval, EmailCadence, Group, GroupChanges, GroupStatus,
-    InviteLinkState, JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS, NewGroup,
-    Product, SsoProvider, administered_by,
+    AdminEntry, AdminReportEmails, Approval, DirectAdmission, EmailCadence, Group, GroupChanges,
+    GroupStatus, InviteLinkState, JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS,
+    NewGroup, Product, SsoProvider, administered_by,
 };
 pub use group::{day, rfc3339};
 pub use ids::{AccountId, GroupId, parse_uuid};
 pub use membership::{
-    Invitation, InvitationValidity, JoinOutcome, Member, MembershipRequest, Region, join_outcome,
+    Admission, Invitation, InvitationValidity, JoinOutcome, Member, MembershipRequest, Region,
+    admission, join_outcome,
 };
 pub use name::GroupName;
 pub use period::{InvalidPeriod, ReportPeriod};

@@ -150,6 +150,40 @@ pub fn admins_changed(
         .to(admins)
 }
 
+/// Tells a group's admins that the daily re-check no longer finds the DNS
+/// record proving one of its domains: its addresses now ask to join, until
+/// an admin publishes the record again and verifies the domain.
+pub fn domain_suspended(
+    admins: Vec<EmailAddress>,
+    group: &GroupName,
+    domain: &crate::model::EmailDomain,
+    record: (&str, &str),
+    domains_url: &str,
+) -> OutboxEmail {
+    Letter::new(format!("{domain} no longer joins {group} automatically"))
+        .para(
+            Para::new()
+                .text("The DNS record that proves your group ")
+                .strong(group.as_str())
+                .text(" controls ")
+                .strong(domain.as_str())
+                .text(" is gone, so people with an address at that domain now ask to join instead of joining directly."),
+        )
+        .para(
+            Para::new()
+                .text("To restore it, publish a TXT record named ")
+                .strong(record.0)
+                .text(" with the value ")
+                .strong(record.1)
+                .text(", then verify the domain again."),
+        )
+        .action("Review the group's domains", domains_url)
+        .closing(Para::new().text(
+            "If you removed the record on purpose, remove the domain from the group's accepted domains.",
+        ))
+        .to(admins)
+}
+
 /// The code that proves a new sign-in address is the member's, sent to that
 /// address when a group administrator changes it on their behalf.
 pub fn email_change_code(to: &EmailAddress, group: &GroupName, code: &str) -> OutboxEmail {

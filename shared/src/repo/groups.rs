@@ -11,13 +11,15 @@ use time::OffsetDateTime;
 
 use super::accounts::{AccountWrite, GroupRule};
 use super::tx::{Expr, Guard, Refusal, Tx};
-use super::{IdempotentWrite, Item, Repository, Written, from_item, n, quota, s, sdk_error};
+use super::{
+    DomainEdit, IdempotentWrite, Item, Repository, Written, from_item, n, quota, s, sdk_error,
+};
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
-    AccountId, AdminEntry, AuditEntry, Billing, DailyCap, EmailAddress, Group, GroupChanges,
-    GroupId, GroupStatus, MAX_ADMINS, Mailing, administered_by, rfc3339,
+    AccountId, AdminEntry, AuditEntry, Billing, DailyCap, DomainProof, EmailAddress, Group,
+    GroupChanges, GroupId, GroupStatus, MAX_ADMINS, Mailing, administered_by, rfc3339,
 };
 use crate::outbox::OutboxItem;
 use crate::problem::ProblemKind;
@@ -80,12 +82,15 @@ pub(super) fn admin_guard(caller: &AccountId) -> Guard<'_> {
 
 impl Repository {
     /// Creates a group, its creator's admin link and (if new) the creator's
-    /// account, its billing and its place on the daily usage schedule, plus
-    /// the idempotency record, counted against the creator's
-    /// `groups_per_day`. One `TransactWriteItems`.
+    /// account, its billing, its place on the daily usage schedule and the
+    /// proofs of its domains (pending), plus the idempotency record,
+    /// counted against the creator's `groups_per_day`. One
+    /// `TransactWriteItems`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_group(
         &self,
         group: &Group,
+        proofs: &[DomainProof],
         creator: &Caller,
         billing: &Billing,
         groups_per_day: u32,
@@ -126,6 +131,7 @@ impl Repository {
                 self.add_mailing_entry(&mut tx, &group.id, mailing, cadence)?;
             }
         }
+        self.add_domain_proofs(&mut tx, &group.id, proofs, &[])?;
         tx.idempotent(idem, now);
         tx.commit().await
     }
@@ -181,13 +187,17 @@ impl Repository {
     }
 
     /// Applies an edit if the caller administers the active group, with its
-    /// audit entry, returning the new group. One `TransactWriteItems`, then
+    /// audit entry, returning the new group. An edit of the domain list
+    /// (`domains`, computed from the group as read) adds and deletes the
+    /// proofs in the same write, provided the list did not change since it
+    /// was read (else `concurrent-change`). One `TransactWriteItems`, then
     /// one consistent `GetItem`.
     pub async fn update_group(
         &self,
         gid: &GroupId,
         caller: &AccountId,
         changes: &GroupChanges,
+        domains: Option<&DomainEdit>,
         entry: &AuditEntry,
         now: OffsetDateTime,
     ) -> Result<Group> {
@@ -233,6 +243,15 @@ impl Repository {
         if let Some(on) = changes.admin_notifications {
             set("adminNotifications", ":an", AttributeValue::Bool(on));
         }
+        let mut guard = Expr::new("attribute_exists(admins.#caller) AND #status = :active");
+        if let Some(edit) = domains {
+            sets.push("#dv = :dvnext".into());
+            values.insert(":dvnext".into(), n(edit.read_version + 1));
+            let unchanged = Self::domains_unchanged(edit.read_version);
+            guard = guard.and(&unchanged.text);
+            names.extend(unchanged.names);
+            values.extend(unchanged.values);
+        }
         for (i, product) in changes.add_products.iter().enumerate() {
             let name = format!("#p{i}");
             sets.push(format!(
@@ -255,13 +274,19 @@ impl Repository {
                 values: values.into_iter().collect(),
             },
             Some(Guard::new(
-                Expr::new("attribute_exists(admins.#caller) AND #status = :active"),
+                guard,
                 Refusal::explain(move |old| match explain_group(old, Some(caller)) {
                     Err(refusal) => refusal,
+                    Ok(_) if domains.is_some() => {
+                        Error::concurrent("the group's domains changed while they were edited")
+                    }
                     Ok(_) => Error::unexpected("group update condition failed for an active admin"),
                 }),
             )),
         )?;
+        if let Some(edit) = domains {
+            self.add_domain_proofs(&mut tx, gid, &edit.added, &edit.removed)?;
+        }
         if let Some(cadence) = changes.member_summary_emails {
             self.add_mailing_entry(&mut tx, gid, Mailing::MemberSummaries, cadence)?;
         }

@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
-    Account, AccountChanges, AccountId, GroupId, Member, TokenRecord, UsageDelta, rfc3339,
+    Account, AccountChanges, AccountId, DomainProof, GroupId, Member, TokenRecord, UsageDelta,
+    rfc3339,
 };
 use crate::outbox::OutboxItem;
 use crate::problem::ProblemKind;
@@ -37,6 +38,9 @@ pub struct NewMembership<'a> {
     pub admin: Option<&'a AccountId>,
     /// The request being approved, deleted in the same write.
     pub approves_request: bool,
+    /// The proof of the domain that admits the joiner (a listed domain's,
+    /// as read): the write requires it still verified.
+    pub proven_domain: Option<&'a DomainProof>,
     /// Emails and events.
     pub outbox: Vec<OutboxItem>,
 }
@@ -66,7 +70,8 @@ impl Repository {
     /// Creates a membership: the group's count rises if it is active and not
     /// full (`max_members`), the account joins if it is in no group, the
     /// token (if any) is spent, the request (if approving) is consumed, and
-    /// the outbox items are written. One `TransactWriteItems`.
+    /// the outbox items are written; a joiner admitted by their domain only
+    /// while its proof is still verified. One `TransactWriteItems`.
     pub async fn create_membership(
         &self,
         m: &NewMembership<'_>,
@@ -137,6 +142,12 @@ impl Repository {
             email: EmailRule::Keep,
         };
         self.add_account_write(&mut tx, joins, now)?;
+        if let Some(proof) = m.proven_domain {
+            tx.check(
+                &keys::domain_proof(gid, proof.domain.as_str()),
+                super::domains::still_verified(proof),
+            )?;
+        }
         self.add_group_usage(&mut tx, gid, UsageDelta::of(&usage, 1))?;
         self.add_outbox(&mut tx, &m.outbox)?;
         tx.idempotent(idem, now);

@@ -13,6 +13,7 @@ mod contact;
 #[cfg(feature = "identity-port")]
 mod credentials;
 mod dissolution;
+mod domains;
 mod files;
 mod groups;
 mod idempotency;
@@ -42,6 +43,7 @@ pub use computers::QuietCheckIn;
 pub use contact::{ContactChange, ContactTarget};
 #[cfg(feature = "identity-port")]
 pub use credentials::{CredentialChange, CredentialWrite, StoredCredential};
+pub use domains::{DomainEdit, GroupForDomainEdit};
 pub use idempotency::{IdempotentWrite, Written};
 pub use invitations::{InviteCaps, NewInvitation};
 pub use members::{AccountRef, MembersFrom, NewMembership};
@@ -176,6 +178,41 @@ impl Repository {
             group.map(from_item).transpose()?,
             other.map(from_item).transpose()?,
             account.map(from_item).transpose()?,
+        ))
+    }
+
+    /// What a join reads, together: the group, the presented token, the
+    /// joiner's account and the group's proof of the joiner's email domain
+    /// (named by the address, so it is read before the group is: absent
+    /// unless the group lists that domain). One `BatchGetItem`.
+    pub async fn join_reads<T: DeserializeOwned>(
+        &self,
+        gid: &GroupId,
+        token: &Key,
+        aid: &AccountId,
+        email_domain: &str,
+    ) -> Result<
+        (
+            Option<Group>,
+            Option<T>,
+            Option<Account>,
+            Option<crate::model::DomainProof>,
+        ),
+        Error,
+    > {
+        let [group, token, account, proof] = self
+            .get_n([
+                keys::group(gid),
+                token.clone(),
+                keys::account(aid),
+                keys::domain_proof(gid, email_domain),
+            ])
+            .await?;
+        Ok((
+            group.map(from_item).transpose()?,
+            token.map(from_item).transpose()?,
+            account.map(from_item).transpose()?,
+            proof.map(from_item).transpose()?,
         ))
     }
 

@@ -6,12 +6,13 @@ use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::model::{
-    AccountId, AuditAction, Billing, EmailAddress, Group, GroupChanges, GroupId, NewGroup, Origin,
-    administered_by,
+    AccountId, AuditAction, Billing, DomainProof, EmailAddress, EmailDomain, Group, GroupChanges,
+    GroupId, NewGroup, Origin, administered_by,
 };
 use crate::notify;
 use crate::outbox::OutboxItem;
 use crate::reply::{IdempotencyRequest, Reply};
+use crate::repo::DomainEdit;
 
 /// Creates a group with the caller as its first admin. Only a verified email
 /// may create one (the product's "Verify Email" step). Replies 201 with the group.
@@ -34,11 +35,20 @@ pub async fn create_group(
         now,
     );
     let billing = Billing::new(now, deps.settings.prices);
+    // Listing a domain proves nothing: each starts pending, with its record
+    // to publish (`GET /groups/{gid}/domains`).
+    let proofs: Vec<DomainProof> = group
+        .join_policy
+        .auto_accept_domains
+        .iter()
+        .map(|d| DomainProof::new(group.id, d.clone(), now))
+        .collect();
     let reply = Reply::json(201, &GroupView::from(&group))?;
     write_once(idem.as_ref(), reply, |record| async move {
         deps.repo
             .create_group(
                 &group,
+                &proofs,
                 caller,
                 &billing,
                 deps.settings.groups_per_account_per_day,
@@ -60,7 +70,15 @@ pub async fn list_groups(deps: &Deps, caller: &Caller) -> Result<Vec<Group>> {
     deps.repo.list_admin_groups(&caller.account_id).await
 }
 
+/// Domains an edit may add and remove together: their proofs join the
+/// group's write, and a transaction holds at most 100 items.
+pub const MAX_DOMAIN_CHANGES: usize = 2 * crate::model::MAX_AUTO_ACCEPT_DOMAINS;
+
 /// Applies an edit; only the group's admins may, and not after dissolution.
+/// An edit of the domain list reads the group first: newly listed domains
+/// get a proof (pending, a fresh challenge), removed ones lose theirs, in
+/// the group's own write. Domains listed before proofs existed keep none
+/// until verified (see `domains::verify`).
 pub async fn update_group(
     deps: &Deps,
     caller: &Caller,
@@ -71,10 +89,58 @@ pub async fn update_group(
     let action = AuditAction::SettingsChanged {
         fields: changes.fields().into_iter().map(String::from).collect(),
     };
-    let entry = super::audit::entry(deps, caller, *gid, None, action, origin);
-    deps.repo
-        .update_group(gid, &caller.account_id, changes, &entry, deps.clock.now())
-        .await
+    super::retrying(|| async {
+        let entry = super::audit::entry(deps, caller, *gid, None, action.clone(), origin);
+        let domains = match &changes.auto_accept_domains {
+            Some(listed) => Some(domain_edit(deps, caller, gid, listed).await?),
+            None => None,
+        };
+        deps.repo
+            .update_group(
+                gid,
+                &caller.account_id,
+                changes,
+                domains.as_ref(),
+                &entry,
+                deps.clock.now(),
+            )
+            .await
+    })
+    .await
+}
+
+/// What replacing the group's domain list with `listed` does to the proofs.
+async fn domain_edit(
+    deps: &Deps,
+    caller: &Caller,
+    gid: &GroupId,
+    listed: &std::collections::BTreeSet<EmailDomain>,
+) -> Result<DomainEdit> {
+    let read = deps.repo.group_for_domain_edit(gid).await?;
+    let (group, read_version) = match read {
+        Some(read) => (Some(read.group), read.domains_version),
+        None => (None, 0),
+    };
+    let group = administered_by(group, &caller.account_id)?;
+    group.ensure_active()?;
+    let before = &group.join_policy.auto_accept_domains;
+    let now = deps.clock.now();
+    let added: Vec<DomainProof> = listed
+        .difference(before)
+        .map(|d| DomainProof::new(*gid, d.clone(), now))
+        .collect();
+    let removed: Vec<EmailDomain> = before.difference(listed).cloned().collect();
+    if added.len() + removed.len() > MAX_DOMAIN_CHANGES {
+        return Err(Error::invalid(
+            "joinPolicy.autoAcceptDomains",
+            format!("add and remove at most {MAX_DOMAIN_CHANGES} domains in one edit"),
+        ));
+    }
+    Ok(DomainEdit {
+        read_version,
+        added,
+        removed,
+    })
 }
 
 /// The group, if the caller administers it (else the same 404 as a

@@ -14,32 +14,47 @@ use crate::error::{Error, FieldError, Result, Validator};
 use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
-    Account, AccountId, Approval, Group, InviteToken, JoinOutcome, Member, MembershipRequest,
-    Region, TokenKind, TokenRecord, join_outcome,
+    Account, Admission, Approval, DirectAdmission, DomainProof, Group, InviteToken, JoinOutcome,
+    Member, MembershipRequest, Region, TokenKind, TokenRecord, admission, join_outcome,
 };
 use crate::reply::{IdempotencyRequest, Reply};
 use crate::repo::{AccountRef, NewMembership, NewRequest};
 use crate::span;
 
-/// The group and token a presented token names (and the joiner's account,
-/// when there is a joiner), or the precise reason the token is unusable
-/// (the same rules the join's write enforces).
+/// What a presented token leads to: its group and record, and for a
+/// joiner their account and the proof of their email's domain (when the
+/// group lists it; `None` also for a domain listed before proofs existed).
+struct Resolved {
+    group: Group,
+    record: TokenRecord,
+    account: Option<Account>,
+    proof: Option<DomainProof>,
+}
+
+/// The group and token a presented token names (and the joiner's account
+/// and domain proof, when there is a joiner), or the precise reason the
+/// token is unusable (the same rules the join's write enforces). One
+/// `BatchGetItem`.
 async fn resolve(
     deps: &Deps,
     raw: &str,
-    joiner: Option<&AccountId>,
+    joiner: Option<&Caller>,
     now: OffsetDateTime,
-) -> Result<(Group, TokenRecord, Option<Account>)> {
+) -> Result<Resolved> {
     let token = InviteToken::parse(raw).ok_or(Error::NotFound("invitation"))?;
     let gid = token.group_id().ok_or(Error::NotFound("invitation"))?;
     span::record_group(&gid);
     let hash = token.hash();
     let key = keys::token(&hash);
-    let (group, record, account) = match joiner {
-        Some(aid) => deps.repo.group_with_account(&gid, &key, aid).await?,
+    let (group, record, account, proof) = match joiner {
+        Some(caller) => {
+            deps.repo
+                .join_reads(&gid, &key, &caller.account_id, caller.email.domain())
+                .await?
+        }
         None => {
             let (group, record) = deps.repo.group_with::<TokenRecord>(&gid, &key).await?;
-            (group, record, None)
+            (group, record, None, None)
         }
     };
     let (Some(group), Some(record)) = (group, record) else {
@@ -50,19 +65,26 @@ async fn resolve(
     }
     record.ensure_usable(now)?;
     group.ensure_active()?;
-    Ok((group, record, account))
+    Ok(Resolved {
+        group,
+        record,
+        account,
+        proof,
+    })
 }
 
 /// What a joiner will accept, shown before they sign in. The outcome assumes
 /// a verified address (an invitation's own address for email invitations).
 pub async fn preview(deps: &Deps, raw: &str) -> Result<PreviewView> {
-    let (group, record, _) = resolve(deps, raw, None, deps.clock.now()).await?;
+    let Resolved { group, record, .. } = resolve(deps, raw, None, deps.clock.now()).await?;
     let invited_email = match &record.via {
         TokenKind::Invitation { email } => Some(email.clone()),
         TokenKind::Link => None,
     };
+    // An invitation to its own (verified) address joins whatever the
+    // domains: no proof is needed to tell.
     let outcome = match &invited_email {
-        Some(email) => join_outcome(&group, &record.via, email, true),
+        Some(email) => join_outcome(&group, &record.via, email, true, None),
         None if group.join_policy.approval == Approval::AutoApproveAll => JoinOutcome::Join,
         None => JoinOutcome::Request,
     };
@@ -116,7 +138,12 @@ async fn join_once(
 ) -> Result<Reply> {
     let region = crate::api::region(&request.region)?;
     let now = deps.clock.now();
-    let (group, record, account) = resolve(deps, raw, Some(&caller.account_id), now).await?;
+    let Resolved {
+        group,
+        record,
+        account,
+        proof,
+    } = resolve(deps, raw, Some(caller), now).await?;
     consents(
         &group,
         request.accept_managed_access,
@@ -135,7 +162,21 @@ async fn join_once(
     };
     let spend = Some(&spent);
     let managed_access_accepted = group.managed && request.accept_managed_access;
-    match join_outcome(&group, &record.via, &caller.email, caller.email_verified) {
+    let admitted = admission(
+        &group,
+        &record.via,
+        &caller.email,
+        caller.email_verified,
+        proof.as_ref(),
+    );
+    // Admitted by a proven domain: the write requires the proof still
+    // verified, so a suspension racing the join wins (the join, read
+    // again, files a request).
+    let proven_domain = match &admitted {
+        Admission::Direct(DirectAdmission::ProvenDomain(_)) => proof.as_ref(),
+        _ => None,
+    };
+    match admitted.outcome() {
         JoinOutcome::Join => {
             let membership = NewMembership {
                 group_id: group.id,
@@ -152,6 +193,7 @@ async fn join_once(
                 spend,
                 admin: None,
                 approves_request: false,
+                proven_domain,
                 outbox: announcements::joined(&group, caller, now),
             };
             let reply = Reply::json(201, &JoinResult::joined(group.id))?;

@@ -72,6 +72,7 @@ async fn add_myself_once(
         spend: None,
         admin: Some(&caller.account_id),
         approves_request: false,
+        proven_domain: None,
         outbox: announcements::added_myself(gid, caller, now),
     };
     admit(deps, membership, reply, idem, now).await

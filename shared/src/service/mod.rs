@@ -11,6 +11,7 @@ pub mod billing;
 #[cfg(feature = "identity-port")]
 pub mod contact;
 pub mod dissolution;
+pub mod domains;
 #[cfg(feature = "files")]
 pub mod files;
 pub mod groups;

@@ -101,6 +101,7 @@ async fn decide_once(
         spend: None,
         admin: Some(&caller.account_id),
         approves_request: true,
+        proven_domain: None,
         outbox,
     };
     admit(deps, membership, reply, idem, now).await
