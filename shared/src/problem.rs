@@ -82,11 +82,14 @@ pub enum ProblemKind {
     CodeExpired,
     /// The report is still being built: nothing to download yet.
     ReportNotReady,
+    /// The group admits only sessions signed in with one of its single
+    /// sign-on providers (the problem's `ssoProviders` lists them).
+    SsoRequired,
 }
 
 impl ProblemKind {
     /// Every kind, for documentation and the contract test.
-    pub const ALL: [ProblemKind; 38] = [
+    pub const ALL: [ProblemKind; 39] = [
         Self::Validation,
         Self::Unauthenticated,
         Self::Forbidden,
@@ -125,6 +128,7 @@ impl ProblemKind {
         Self::CodeInvalid,
         Self::CodeExpired,
         Self::ReportNotReady,
+        Self::SsoRequired,
     ];
 
     /// The stable last segment of the type URI, e.g. `last-admin`.
@@ -168,6 +172,7 @@ impl ProblemKind {
             Self::CodeInvalid => "code-invalid",
             Self::CodeExpired => "code-expired",
             Self::ReportNotReady => "report-not-ready",
+            Self::SsoRequired => "sso-required",
         }
     }
 
@@ -186,7 +191,7 @@ impl ProblemKind {
             Self::PayloadTooLarge => 413,
             Self::IdempotencyKeyReused => 422,
             Self::Internal => 500,
-            Self::WrongPassword | Self::CodeInvalid => 403,
+            Self::WrongPassword | Self::CodeInvalid | Self::SsoRequired => 403,
             Self::InvitationExpired | Self::DissolutionExpired | Self::CodeExpired => 410,
             Self::AdminLimit
             | Self::InviteLimit

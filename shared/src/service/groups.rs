@@ -7,14 +7,16 @@ use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::model::{
     AccountId, AuditAction, Billing, EmailAddress, Group, GroupChanges, GroupId, NewGroup, Origin,
-    administered_by,
+    administered_by, ensure_sso_keeps_caller,
 };
 use crate::notify;
 use crate::outbox::OutboxItem;
 use crate::reply::{IdempotencyRequest, Reply};
 
 /// Creates a group with the caller as its first admin. Only a verified email
-/// may create one (the product's "Verify Email" step). Replies 201 with the group.
+/// may create one (the product's "Verify Email" step), and only with an SSO
+/// setting the caller's own session satisfies (or they could not
+/// administer what they made). Replies 201 with the group.
 pub async fn create_group(
     deps: &Deps,
     caller: &Caller,
@@ -26,6 +28,7 @@ pub async fn create_group(
             "verify your email address before creating a group".into(),
         ));
     }
+    ensure_sso_keeps_caller(&new.sso, caller.sign_in)?;
     let now = deps.clock.now();
     let group = new.into_group(
         GroupId::new(),
@@ -50,17 +53,27 @@ pub async fn create_group(
     .await
 }
 
-/// The group if the caller administers it; otherwise the same 404 as a missing group.
+/// The group if the caller administers it (otherwise the same 404 as a
+/// missing group) and their session satisfies its SSO setting (otherwise
+/// `sso-required`).
 pub async fn get_group(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<Group> {
-    administered_by(deps.repo.get_group(gid).await?, &caller.account_id)
+    administered_by(deps.repo.get_group(gid).await?, caller)
 }
 
-/// The groups the caller administers.
+/// The groups the caller administers from this session: a group whose SSO
+/// setting the session does not satisfy is left out, as its `GET` would
+/// refuse it (the caller sees it again signed in with one of its providers).
 pub async fn list_groups(deps: &Deps, caller: &Caller) -> Result<Vec<Group>> {
-    deps.repo.list_admin_groups(&caller.account_id).await
+    let mut groups = deps.repo.list_admin_groups(&caller.account_id).await?;
+    groups.retain(|g| g.admits_session(caller.sign_in).is_ok());
+    Ok(groups)
 }
 
-/// Applies an edit; only the group's admins may, and not after dissolution.
+/// Applies an edit; only the group's admins may, from a session its SSO
+/// setting admits, and not after dissolution. A new SSO setting must admit
+/// the caller's own session (no admin locks themself out with the request
+/// that sets it). DynamoDB: one `GetItem` (the session's rule, read with
+/// the group), then the edit's `TransactWriteItems` and `GetItem`.
 pub async fn update_group(
     deps: &Deps,
     caller: &Caller,
@@ -68,6 +81,10 @@ pub async fn update_group(
     changes: &GroupChanges,
     origin: &Origin,
 ) -> Result<Group> {
+    administered(deps, caller, gid).await?;
+    if let Some(sso) = &changes.sso {
+        ensure_sso_keeps_caller(sso, caller.sign_in)?;
+    }
     let action = AuditAction::SettingsChanged {
         fields: changes.fields().into_iter().map(String::from).collect(),
     };
@@ -79,10 +96,11 @@ pub async fn update_group(
 
 /// The group, if the caller administers it (else the same 404 as a
 /// missing group, before anything else is looked up, so a stranger learns
-/// nothing from what follows). Read for the admins' addresses only: the
-/// write's conditions decide. One consistent `GetItem`.
+/// nothing from what follows) from a session its SSO setting admits. Read
+/// for the admins' addresses and the session's rule: the write's
+/// conditions decide who administers. One consistent `GetItem`.
 async fn administered(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<Group> {
-    administered_by(deps.repo.get_group(gid).await?, &caller.account_id)
+    administered_by(deps.repo.get_group(gid).await?, caller)
 }
 
 /// The email to every admin of `group` (the target included) that an admin

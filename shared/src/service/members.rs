@@ -52,7 +52,7 @@ async fn add_myself_once(
         .repo
         .group_with::<Account>(gid, &keys::account(&caller.account_id))
         .await?;
-    let group = administered_by(group, &caller.account_id)?;
+    let group = administered_by(group, caller)?;
     consents(&group, true, version_history)?;
     let now = deps.clock.now();
     let member = Member {
@@ -109,7 +109,7 @@ pub async fn remove_member(
             .repo
             .group_with_account::<Member>(gid, &keys::member(gid, aid), aid)
             .await?;
-        let group = administered_by(group, &caller.account_id)?;
+        let group = administered_by(group, caller)?;
         let (Some(member), Some(account)) = (member, account) else {
             return Err(Error::NotFound("member"));
         };
