@@ -621,6 +621,116 @@ mod tests {
         }
     }
 
+    fn group_requiring(sso: &[SsoProvider]) -> Group {
+        let creator = AccountId::parse("sub", "creator").expect("valid");
+        NewGroup {
+            name: GroupName::parse("n", "Initech").expect("valid"),
+            products: BTreeSet::from([Product::B2]),
+            managed: true,
+            join_policy: JoinPolicy::default(),
+            sso: sso.iter().copied().collect(),
+            member_summary_emails: EmailCadence::Weekly,
+            admin_report_emails: AdminReportEmails::default(),
+            version_history_30_days: false,
+            admin_notifications: true,
+        }
+        .into_group(
+            GroupId::new(),
+            creator,
+            email("c@example.com"),
+            OffsetDateTime::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn an_sso_setting_admits_only_sessions_of_its_providers() {
+        use SsoProvider::{Google, Microsoft};
+        let password = SignIn::Password;
+        let google = SignIn::Sso(Google);
+        let microsoft = SignIn::Sso(Microsoft);
+        let cases: [(&[SsoProvider], SignIn, bool); 9] = [
+            (&[], password, true),
+            (&[], google, true),
+            (&[], microsoft, true),
+            (&[Google], password, false),
+            (&[Google], google, true),
+            (&[Google], microsoft, false),
+            (&[Google, Microsoft], password, false),
+            (&[Google, Microsoft], google, true),
+            (&[Google, Microsoft], microsoft, true),
+        ];
+        for (sso, session, admitted) in cases {
+            let group = group_requiring(sso);
+            let outcome = group.admits_session(session);
+            assert_eq!(outcome.is_ok(), admitted, "{sso:?} {session:?}");
+            assert_eq!(
+                group.admits_request(session).is_ok(),
+                admitted,
+                "request: {sso:?} {session:?}"
+            );
+            assert_eq!(
+                ensure_sso_keeps_caller(&group.sso, session).is_ok(),
+                admitted,
+                "setting: {sso:?} {session:?}"
+            );
+            if let Err(refusal) = outcome {
+                assert_eq!(refusal.kind(), ProblemKind::SsoRequired);
+                let Error::SsoRequired { providers, detail } = refusal else {
+                    panic!("an sso-required refusal: {refusal:?}");
+                };
+                assert_eq!(providers, sso, "names the providers that would do");
+                assert!(detail.contains("you are signed in with"), "{detail}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_admin_rule_is_who_administers_then_their_session() {
+        let group = group_requiring(&[SsoProvider::Google]);
+        let admin = |sign_in| Caller {
+            account_id: AccountId::parse("sub", "creator").expect("valid"),
+            email: email("c@example.com"),
+            email_verified: true,
+            sign_in,
+        };
+        let outsider = Caller {
+            account_id: AccountId::parse("sub", "outsider").expect("valid"),
+            ..admin(SignIn::Password)
+        };
+        assert!(
+            administered_by(
+                Some(group.clone()),
+                &admin(SignIn::Sso(SsoProvider::Google))
+            )
+            .is_ok()
+        );
+        let refused = administered_by(Some(group.clone()), &admin(SignIn::Password));
+        assert!(
+            matches!(refused, Err(Error::SsoRequired { .. })),
+            "{refused:?}"
+        );
+        // An outsider learns nothing of the setting: the missing group's 404.
+        let hidden = administered_by(Some(group.clone()), &outsider);
+        assert!(
+            matches!(hidden, Err(Error::NotFound("group"))),
+            "{hidden:?}"
+        );
+        assert!(administered_by_account(Some(group), &outsider.account_id).is_err());
+    }
+
+    #[test]
+    fn provider_names_round_trip_and_nothing_else_is_one() {
+        for provider in SsoProvider::ALL {
+            assert_eq!(
+                SsoProvider::from_identity_provider(provider.identity_provider()),
+                Some(provider)
+            );
+        }
+        for other in ["google", "GOOGLE", "Microsoft365", "SignInWithApple", ""] {
+            assert_eq!(SsoProvider::from_identity_provider(other), None, "{other}");
+        }
+    }
+
     #[test]
     fn changes_add_products_and_never_remove_them() {
         let now = OffsetDateTime::UNIX_EPOCH;
