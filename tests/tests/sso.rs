@@ -578,6 +578,35 @@ async fn a_member_who_joined_with_a_password_keeps_their_own_routes_and_can_leav
 }
 
 #[test]
+fn a_deployed_event_of_a_federated_caller_reads_as_its_provider() {
+    // `GET /me` as API Gateway hands it to the function, its claims those of
+    // a user Cognito created through Google: `identities` flattened by the
+    // JWT authorizer, or as JSON text; and the password user's own event.
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/http/get-me.json"),
+    )
+    .expect("events/http/get-me.json");
+    let event: Value = serde_json::from_str(&text).expect("an event");
+    let flattened = "[map[dateCreated:1795687100000 issuer:<nil> primary:true providerName:Google providerType:Google userId:105150609770703019992]]";
+    let json_text = r#"[{"dateCreated":"1795687100000","userId":"105150609770703019992","providerName":"Google","providerType":"Google","issuer":null,"primary":"true"}]"#;
+    for (identities, expected) in [
+        (Some(flattened), shared::identity::SignIn::Sso(Google)),
+        (Some(json_text), shared::identity::SignIn::Sso(Google)),
+        (None, shared::identity::SignIn::Password),
+    ] {
+        let mut event = event.clone();
+        let claims = &mut event["requestContext"]["authorizer"]["jwt"]["claims"];
+        if let Some(identities) = identities {
+            claims["identities"] = json!(identities);
+            claims["cognito:username"] = json!("Google_105150609770703019992");
+        }
+        let request = lambda_http::request::from_str(&event.to_string()).expect("parses");
+        let caller = shared::http::caller(&request).expect("a caller");
+        assert_eq!(caller.sign_in, expected, "{identities:?}");
+    }
+}
+
+#[test]
 fn the_templates_identity_providers_are_the_ones_the_code_names() {
     let doc: Yaml = serde_yaml::from_str(local::routes::TEMPLATE).expect("template parses");
     let resources = doc["Resources"].as_mapping().expect("resources");

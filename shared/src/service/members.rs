@@ -130,7 +130,9 @@ pub async fn remove_member(
 
 /// The caller leaves their group (in a managed group, withdrawing consent to
 /// admin access): they get the same payment-method email as a removal, the
-/// admins are told. Their account stays. 404 when in no group.
+/// admins are told. Their account stays. 404 when in no group. Any session
+/// may leave, whatever the group's SSO setting: giving up access is not
+/// access, and a member who joined before the setting must not be held in.
 pub async fn leave_group(deps: &Deps, caller: &Caller) -> Result<()> {
     retrying(|| async {
         let account = deps
