@@ -7,9 +7,11 @@ import urllib.error
 import urllib.request
 
 
-def token(local, data_dir, email):
-    """A bearer token for `email`, signed with the gateway's secret."""
-    return subprocess.check_output([local, "--data-dir", data_dir, "token", email]).decode().strip()
+def token(local, data_dir, email, provider=None):
+    """A bearer token for `email`, signed with the gateway's secret; signed
+    in through `provider` (`google`, `microsoft`) when given."""
+    extra = ["--provider", provider] if provider else []
+    return subprocess.check_output([local, "--data-dir", data_dir, "token", email, *extra]).decode().strip()
 
 
 def call(api, method, path, token=None, body=None, headers=None):

@@ -5,7 +5,7 @@ import json, sys, yaml, jsonschema
 import local_api
 API, DATA_DIR, LOCAL = sys.argv[1], sys.argv[2], sys.argv[3]
 failures = []
-def tok(e): return local_api.token(LOCAL, DATA_DIR, e)
+def tok(e, provider=None): return local_api.token(LOCAL, DATA_DIR, e, provider)
 def call(m,path,t=None,body=None): return local_api.call(API, m, path, t, body)
 o=yaml.safe_load(open("infra/openapi.yaml"))
 def check(method,template,path,t=None,body=None):
@@ -29,7 +29,7 @@ a=tok("ann@initech.com"); b=tok("ben@contoso.com")
 g=json.loads(check("POST","/groups","/groups",a,{"name":"V","products":["b2"],"managed":True}))["id"]
 check("GET","/groups","/groups",a)
 check("GET","/groups/{groupId}",f"/groups/{g}",a)
-check("PATCH","/groups/{groupId}",f"/groups/{g}",a,{"sso":["google"]})
+check("PATCH","/groups/{groupId}",f"/groups/{g}",a,{"sso":[]})
 check("GET","/me","/me",b)
 check("PATCH","/me","/me",b,{"backupSummaryEmails":False})
 check("PATCH","/me","/me",tok("eli@contoso.com"),{"backupSummaryEmails":True})
@@ -136,6 +136,19 @@ check("POST","/groups/{groupId}/domains/{domain}/verify",f"/groups/{g}/domains/g
 check("POST","/groups/{groupId}/domains/{domain}/verify",f"/groups/{g}/domains/initech.com/verify",b)
 call("POST","/_local/dns",None,{"action":"set","name":rec["name"],"value":rec["value"]})
 check("POST","/groups/{groupId}/domains/{domain}/verify",f"/groups/{g}/domains/initech.com/verify",a)
+# single sign-on: a group only Google sessions may join or administer; a
+# setting that would lock its sender out, a password admin and a password
+# joiner refused, the preview naming the provider
+sa=tok("sal@initech.com","google")
+s=json.loads(check("POST","/groups","/groups",sa,{"name":"S","products":["b2"],"managed":False,"sso":["google"]}))["id"]
+check("PATCH","/groups/{groupId}",f"/groups/{s}",sa,{"sso":["microsoft"]})
+check("POST","/groups/{groupId}/admins",f"/groups/{s}/admins",sa,{"email":"ben@contoso.com"})
+check("GET","/groups/{groupId}",f"/groups/{s}",b)
+check("GET","/groups/{groupId}/members",f"/groups/{s}/members",b)
+SL=json.loads(check("POST","/groups/{groupId}/invite-link",f"/groups/{s}/invite-link",sa))["token"]
+check("GET","/invitations/{token}",f"/invitations/{SL}")
+check("POST","/invitations/{token}/join",f"/invitations/{SL}/join",tok("pam@initech.com"),{"region":"us-west"})
+check("POST","/invitations/{token}/join",f"/invitations/{SL}/join",tok("pam@initech.com","google"),{"region":"us-west"})
 # dissolution last, on a group of its own: a wrong token, then the real confirmation
 d=json.loads(check("POST","/groups","/groups",b,{"name":"D","products":["b2"],"managed":False}))["id"]
 check("POST","/groups/{groupId}/dissolution",f"/groups/{d}/dissolution",b)

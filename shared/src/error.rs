@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::model::SsoProvider;
 use crate::problem::ProblemKind;
 
 /// One invalid input field, reported back so a client can point at it.
@@ -47,6 +48,14 @@ pub enum Error {
         kind: ProblemKind,
         detail: String,
         retry_after: Option<std::time::Duration>,
+    },
+    /// The group admits only sessions from some single sign-on providers
+    /// (`providers`, answered as the problem's `ssoProviders`), and this
+    /// request's is not one of them (see `Group::admits_session`).
+    #[error("{detail}")]
+    SsoRequired {
+        detail: String,
+        providers: Vec<SsoProvider>,
     },
     /// The same `Idempotency-Key` was used with a different request.
     #[error("idempotency key reused with a different request")]
@@ -98,6 +107,18 @@ impl Error {
         Self::refused(ProblemKind::ConcurrentChange, detail)
     }
 
+    /// A group's SSO setting refused the session: `providers` are those it
+    /// admits, `detail` says what to do.
+    pub fn sso_required(
+        providers: &std::collections::BTreeSet<SsoProvider>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::SsoRequired {
+            detail: detail.into(),
+            providers: providers.iter().copied().collect(),
+        }
+    }
+
     /// The table is contended or throttled beyond the retries already made.
     pub fn busy() -> Self {
         Self::refused_for(
@@ -123,6 +144,7 @@ impl Error {
             Self::Forbidden(_) => ProblemKind::Forbidden,
             Self::NotFound(_) => ProblemKind::NotFound,
             Self::Refused { kind, .. } => *kind,
+            Self::SsoRequired { .. } => ProblemKind::SsoRequired,
             Self::IdempotencyKeyReused => ProblemKind::IdempotencyKeyReused,
             Self::PayloadTooLarge { .. } => ProblemKind::PayloadTooLarge,
             Self::Unexpected(_) => ProblemKind::Internal,

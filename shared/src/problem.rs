@@ -86,11 +86,14 @@ pub enum ProblemKind {
     DomainNotVerified,
     /// The DNS look-up could not tell (timeout, server failure): retry later.
     DnsUnavailable,
+    /// The group admits only sessions signed in with one of its single
+    /// sign-on providers (the problem's `ssoProviders` lists them).
+    SsoRequired,
 }
 
 impl ProblemKind {
     /// Every kind, for documentation and the contract test.
-    pub const ALL: [ProblemKind; 40] = [
+    pub const ALL: [ProblemKind; 41] = [
         Self::Validation,
         Self::Unauthenticated,
         Self::Forbidden,
@@ -131,6 +134,7 @@ impl ProblemKind {
         Self::ReportNotReady,
         Self::DomainNotVerified,
         Self::DnsUnavailable,
+        Self::SsoRequired,
     ];
 
     /// The stable last segment of the type URI, e.g. `last-admin`.
@@ -176,6 +180,7 @@ impl ProblemKind {
             Self::ReportNotReady => "report-not-ready",
             Self::DomainNotVerified => "domain-not-verified",
             Self::DnsUnavailable => "dns-unavailable",
+            Self::SsoRequired => "sso-required",
         }
     }
 
@@ -194,7 +199,7 @@ impl ProblemKind {
             Self::PayloadTooLarge => 413,
             Self::IdempotencyKeyReused => 422,
             Self::Internal => 500,
-            Self::WrongPassword | Self::CodeInvalid => 403,
+            Self::WrongPassword | Self::CodeInvalid | Self::SsoRequired => 403,
             Self::InvitationExpired | Self::DissolutionExpired | Self::CodeExpired => 410,
             Self::AdminLimit
             | Self::InviteLimit

@@ -423,6 +423,15 @@ impl TestApp {
             .expect("mint token")
     }
 
+    /// A verified token for `email` signed in through `provider` (as
+    /// Cognito issues one to a user it federated): the account of
+    /// [`local::auth::federated_subject`], not `email`'s password one.
+    pub fn sso_token(&self, email: &str, provider: shared::model::SsoProvider) -> String {
+        self.key
+            .mint_signed_in(email, true, Some(provider), time::Duration::hours(1))
+            .expect("mint token")
+    }
+
     /// Sends a request with optional token, JSON body and extra headers.
     pub async fn call(
         &self,

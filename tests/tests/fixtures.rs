@@ -208,6 +208,7 @@ fn caller(person: Person) -> shared::identity::Caller {
         account_id: shared::model::AccountId::parse("sub", person.sub).expect("account id"),
         email: shared::model::EmailAddress::parse("email", person.email).expect("email"),
         email_verified: true,
+        sign_in: shared::identity::SignIn::Password,
     }
 }
 

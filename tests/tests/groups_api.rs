@@ -30,7 +30,7 @@ async fn an_admin_creates_edits_and_shares_a_group_and_outsiders_see_nothing() {
                 "name": "Initech Everyone",
                 "addProducts": ["b2"],
                 "joinPolicy": {"autoAcceptDomains": ["Initech.COM."]},
-                "sso": ["google"],
+                "sso": [],
                 "adminReportEmails": {"cadence": "monthly", "attachCsv": true},
                 "memberSummaryEmails": "off"
             }),

@@ -247,6 +247,7 @@ fn fixtures_caller() -> shared::identity::Caller {
             .expect("id"),
         email: shared::model::EmailAddress::parse("email", "alice@initech.com").expect("email"),
         email_verified: true,
+        sign_in: shared::identity::SignIn::Password,
     }
 }
 

@@ -793,7 +793,7 @@ async fn admin_and_settings_changes_are_logged_and_every_admin_is_told() {
         app.patch(
             &format!("/groups/{}", s.gid),
             &s.alice,
-            json!({"joinPolicy": {"approval": "restricted"}, "sso": ["google"]}),
+            json!({"joinPolicy": {"approval": "restricted"}, "sso": []}),
         )
         .await,
         200,

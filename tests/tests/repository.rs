@@ -16,6 +16,7 @@ fn caller(sub: &str, email: &str, verified: bool) -> Caller {
         account_id: AccountId::parse("sub", sub).expect("id"),
         email: EmailAddress::parse("email", email).expect("email"),
         email_verified: verified,
+        sign_in: shared::identity::SignIn::Password,
     }
 }
 

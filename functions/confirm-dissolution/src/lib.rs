@@ -1,7 +1,9 @@
 //! `POST /groups/{groupId}/dissolution/confirm`: confirm a previewed dissolution: the group stops at once, a job detaches its members (202).
 //!
-//! Who: the group's admins (others: 404), with the latest preview's token.
-//! Honours `Idempotency-Key`. DynamoDB: one `TransactWriteItems`.
+//! Who: the group's admins (others: 404), from a session the group's SSO
+//! setting admits (else 403 `sso-required`), with the latest preview's
+//! token. Honours `Idempotency-Key`. DynamoDB: one `GetItem` (the group, for
+//! the session's rule) and one `TransactWriteItems`.
 
 use lambda_http::{Body, Request, Response};
 use shared::api::ConfirmDissolutionRequest;

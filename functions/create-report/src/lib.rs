@@ -4,9 +4,10 @@
 //! built answers the same report, and asking once it is Ready builds it
 //! anew, replacing it.
 //!
-//! Who: the group's admins (everyone else: 404). DynamoDB: one
-//! `TransactWriteItems` (admin check, report, job), plus one `GetItem` when
-//! it was already being built.
+//! Who: the group's admins (everyone else: 404), from a session the group's
+//! SSO setting admits (else 403 `sso-required`). DynamoDB: one `GetItem`
+//! (the group, for the session's rule), one `TransactWriteItems` (admin
+//! check, report, job), plus one `GetItem` when it was already being built.
 
 use lambda_http::{Body, Request, Response};
 use shared::model::GroupId;

@@ -3,9 +3,12 @@
 //! buckets. Answers 202 with the Pending snapshot; the `build-snapshot` job
 //! makes it Ready or Failed. Logged.
 //!
-//! Who: an admin of the member's managed group (everyone else: 404). Honours
-//! `Idempotency-Key`. DynamoDB: one `TransactWriteItems` (access conditions,
-//! bucket check, snapshot, audit entry, build job, idempotency record).
+//! Who: an admin of the member's managed group (everyone else: 404), from a
+//! session the group's SSO setting admits (else 403 `sso-required`).
+//! Honours `Idempotency-Key`. DynamoDB: one `BatchGetItem` (the access rule,
+//! read for the session's part), one `TransactWriteItems` (access
+//! conditions, bucket check, snapshot, audit entry, build job, idempotency
+//! record).
 
 use lambda_http::{Body, Request, Response};
 use shared::api::CreateSnapshotRequest;

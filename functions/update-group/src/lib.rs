@@ -1,9 +1,12 @@
 //! `PATCH /groups/{groupId}`: edit name, products (add only), SSO, domains,
 //! approval policy and email settings.
 //!
-//! Who: the group's admins (others: 404). Not after dissolution (409).
-//! Logged in the audit log. DynamoDB: one `TransactWriteItems` (the
-//! conditional update and the audit entry), then one consistent `GetItem`.
+//! Who: the group's admins (others: 404), from a session the group's SSO
+//! setting admits (else 403 `sso-required`); a new `sso` must admit the
+//! sender's own session (else 400 on `sso`). Not after dissolution (409).
+//! Logged in the audit log. DynamoDB: one consistent `GetItem` (the
+//! session's rule), one `TransactWriteItems` (the conditional update and
+//! the audit entry), then one consistent `GetItem`.
 
 use lambda_http::{Body, Request, Response};
 use shared::api::{GroupView, UpdateGroupRequest};

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use shared::model::SsoProvider;
 
 /// Issuer and audience of local tokens.
 pub const ISSUER: &str = "groups-local";
@@ -37,6 +38,52 @@ struct Claims {
     iat: i64,
     exp: i64,
     token_use: String,
+    /// A federated user's username, `<ProviderName>_<userId>`.
+    #[serde(rename = "cognito:username", skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    /// A federated user's identities, as Cognito writes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identities: Option<Vec<Identity>>,
+}
+
+/// One entry of a federated Cognito ID token's `identities` claim, with
+/// Cognito's own types (text for `dateCreated` and `primary`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Identity {
+    date_created: String,
+    user_id: String,
+    provider_name: String,
+    provider_type: String,
+    issuer: Option<String>,
+    primary: String,
+}
+
+/// The identity a federated token carries for `provider`: its user pool
+/// name and type as `infra/template.yaml` configures them (Google is
+/// Cognito's built-in provider, Microsoft an OIDC one, whose issuer Cognito
+/// records), and a user id of the provider's derived from the email.
+fn identity(provider: SsoProvider, email: &str, now: i64) -> Identity {
+    let digest = Sha256::digest(email.trim().to_lowercase().as_bytes());
+    let user_id = format!("{:x}", digest)[..21].to_owned();
+    let (provider_type, issuer) = match provider {
+        SsoProvider::Google => ("Google", None),
+        SsoProvider::Microsoft => (
+            "OIDC",
+            Some(
+                "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0"
+                    .into(),
+            ),
+        ),
+    };
+    Identity {
+        date_created: (now * 1000).to_string(),
+        user_id,
+        provider_name: provider.identity_provider().into(),
+        provider_type: provider_type.into(),
+        issuer,
+        primary: "true".into(),
+    }
 }
 
 impl TokenKey {
@@ -103,21 +150,43 @@ impl TokenKey {
         }
     }
 
-    /// Signs an ID-token-like JWT for `email`; `sub` is derived from the
-    /// email so the same person always maps to the same account.
+    /// Signs an ID-token-like JWT for `email`, signed in with a password;
+    /// `sub` is derived from the email so the same person always maps to
+    /// the same account.
     pub fn mint(
         &self,
         email: &str,
         email_verified: bool,
         ttl: time::Duration,
     ) -> anyhow::Result<String> {
-        self.mint_as(&local_subject(email), email, email_verified, ttl)
+        self.mint_signed_in(email, email_verified, None, ttl)
+    }
+
+    /// Signs an ID-token-like JWT for `email` signed in through `provider`
+    /// (a password when `None`). A federated token is shaped as Cognito
+    /// issues one to a user it created through the provider: an
+    /// `identities` claim naming the provider and a `cognito:username` of
+    /// `<ProviderName>_<userId>`; its `sub` ([`federated_subject`]) is
+    /// another account than the same email's password one, as in Cognito,
+    /// where the federated user is a user of its own.
+    pub fn mint_signed_in(
+        &self,
+        email: &str,
+        email_verified: bool,
+        provider: Option<SsoProvider>,
+        ttl: time::Duration,
+    ) -> anyhow::Result<String> {
+        let sub = match provider {
+            Some(p) => federated_subject(p, email),
+            None => local_subject(email),
+        };
+        self.mint_claims(&sub, email, email_verified, provider, ttl)
     }
 
     /// Signs an ID-token-like JWT for the account `sub` now signing in with
-    /// `email`: another account than the one the email alone gives (a
-    /// person who signed up again, or an address that passed to someone
-    /// else).
+    /// `email` and a password: another account than the one the email alone
+    /// gives (a person who signed up again, or an address that passed to
+    /// someone else).
     pub fn mint_as(
         &self,
         sub: &str,
@@ -125,7 +194,20 @@ impl TokenKey {
         email_verified: bool,
         ttl: time::Duration,
     ) -> anyhow::Result<String> {
+        self.mint_claims(sub, email, email_verified, None, ttl)
+    }
+
+    /// The token of `sub` with `email`, through `provider`.
+    fn mint_claims(
+        &self,
+        sub: &str,
+        email: &str,
+        email_verified: bool,
+        provider: Option<SsoProvider>,
+        ttl: time::Duration,
+    ) -> anyhow::Result<String> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let identity = provider.map(|p| identity(p, email, now));
         let claims = Claims {
             sub: sub.to_owned(),
             email: email.to_owned(),
@@ -135,6 +217,10 @@ impl TokenKey {
             iat: now,
             exp: now + ttl.whole_seconds(),
             token_use: "id".into(),
+            username: identity
+                .as_ref()
+                .map(|i| format!("{}_{}", i.provider_name, i.user_id)),
+            identities: identity.map(|i| vec![i]),
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -170,7 +256,26 @@ pub fn local_subject(email: &str) -> String {
     format!("local-{}", &format!("{digest:x}")[..24])
 }
 
-/// API Gateway flattens claim values to strings; arrays become `[a b]`.
+/// The `sub` a local token federated through `provider` gets for an email:
+/// another account than [`local_subject`]'s.
+pub fn federated_subject(provider: SsoProvider, email: &str) -> String {
+    let digest = Sha256::digest(
+        format!(
+            "{}:{}",
+            provider.identity_provider(),
+            email.trim().to_lowercase()
+        )
+        .as_bytes(),
+    );
+    format!("local-{}", &format!("{digest:x}")[..24])
+}
+
+/// API Gateway's HTTP API JWT authorizer flattens claim values to strings
+/// the way Go's `fmt` prints decoded JSON: an array becomes `[a b]`, an
+/// object `map[key:value ...]` with its keys sorted, `null` `<nil>`;
+/// numbers keep their JSON text. (So a federated Cognito ID token's
+/// `identities` arrives as `[map[dateCreated:... issuer:<nil> ...
+/// providerName:Google ...]]`, which `shared::identity` reads.)
 fn claim_string(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
@@ -180,6 +285,19 @@ fn claim_string(v: &serde_json::Value) -> String {
                 items.iter().map(claim_string).collect::<Vec<_>>().join(" ")
             )
         }
+        serde_json::Value::Object(fields) => {
+            let mut pairs: Vec<(&String, &serde_json::Value)> = fields.iter().collect();
+            pairs.sort_by(|a, b| a.0.cmp(b.0));
+            format!(
+                "map[{}]",
+                pairs
+                    .iter()
+                    .map(|(k, v)| format!("{k}:{}", claim_string(v)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        }
+        serde_json::Value::Null => "<nil>".into(),
         other => other.to_string(),
     }
 }
@@ -198,6 +316,65 @@ mod tests {
         assert_eq!(claims["email"], "Ana@Example.com");
         assert_eq!(claims["email_verified"], "true");
         assert_eq!(claims["sub"], local_subject("ana@example.com"));
+    }
+
+    #[test]
+    fn a_federated_token_carries_identities_flattened_as_api_gateway_does() {
+        let key = TokenKey::random();
+        let token = key
+            .mint_signed_in(
+                "ana@example.com",
+                true,
+                Some(SsoProvider::Google),
+                time::Duration::hours(1),
+            )
+            .expect("mint");
+        let claims = key.verify(&token).expect("valid token");
+        let identities = &claims["identities"];
+        assert!(
+            identities.starts_with("[map[dateCreated:") && identities.ends_with("]]"),
+            "{identities}"
+        );
+        assert!(identities.contains(
+            " issuer:<nil> primary:true providerName:Google providerType:Google userId:"
+        ));
+        assert!(claims["cognito:username"].starts_with("Google_"));
+        assert_eq!(
+            claims["sub"],
+            federated_subject(SsoProvider::Google, "ana@example.com")
+        );
+        assert_ne!(claims["sub"], local_subject("ana@example.com"));
+        let caller = shared::identity::Caller::from_claims(&claims).expect("caller");
+        assert_eq!(
+            caller.sign_in,
+            shared::identity::SignIn::Sso(SsoProvider::Google)
+        );
+
+        let microsoft = key
+            .mint_signed_in(
+                "ana@example.com",
+                true,
+                Some(SsoProvider::Microsoft),
+                time::Duration::hours(1),
+            )
+            .expect("mint");
+        let claims = key.verify(&microsoft).expect("valid token");
+        assert!(claims["identities"].contains("providerName:Microsoft providerType:OIDC"));
+        let caller = shared::identity::Caller::from_claims(&claims).expect("caller");
+        assert_eq!(
+            caller.sign_in,
+            shared::identity::SignIn::Sso(SsoProvider::Microsoft)
+        );
+    }
+
+    #[test]
+    fn claims_flatten_like_go_prints_them() {
+        let value = serde_json::json!([{"b": 1, "a": null, "c": [true, "x"]}, 7]);
+        assert_eq!(claim_string(&value), "[map[a:<nil> b:1 c:[true x]] 7]");
+        assert_eq!(
+            claim_string(&serde_json::json!(1_700_000_000)),
+            "1700000000"
+        );
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! stand-ins (or real AWS when the standard AWS environment names an
 //! endpoint), with the outbox sender and the job workers running beside it,
 //! and a DNS stand-in that the domain proofs are looked up on;
-//! `local token EMAIL` mints a token for it; `local schedule usage` (or
-//! `weekly`, `monthly`, `domains`) fires a schedule on the running server
-//! now; `local password --email EMAIL` gives a local user the password that
-//! password-confirmed changes check; `local dns set NAME VALUE` (and
-//! `local dns remove NAME`) publishes (removes) a TXT record on the DNS
-//! stand-in.
+//! `local token EMAIL` mints a token for it (`--provider google` one signed
+//! in through Google); `local schedule usage` (or `weekly`, `monthly`,
+//! `domains`) fires a schedule on the running server now; `local password
+//! --email EMAIL` gives a local user the password that password-confirmed
+//! changes check; `local dns set NAME VALUE` (and `local dns remove NAME`)
+//! publishes (removes) a TXT record on the DNS stand-in.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -89,6 +89,13 @@ enum Command {
         /// Mint a token whose email is not verified.
         #[arg(long)]
         unverified: bool,
+        /// Sign in through a group SSO provider (`google` or `microsoft`)
+        /// instead of with a password: the token is shaped as Cognito's for
+        /// a user it federated (an `identities` claim, a `cognito:username`
+        /// of `Google_<id>`), and is another account than EMAIL's password
+        /// one, as a federated Cognito user is a user of its own.
+        #[arg(long, value_parser = parse_provider)]
+        provider: Option<shared::model::SsoProvider>,
         /// Lifetime in hours.
         #[arg(long, default_value_t = 12)]
         hours: i64,
@@ -126,11 +133,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Token {
             email,
             unverified,
+            provider,
             hours,
         } => {
             println!(
                 "{}",
-                key.mint(&email, !unverified, time::Duration::hours(hours))?
+                key.mint_signed_in(&email, !unverified, provider, time::Duration::hours(hours))?
             );
             Ok(())
         }
@@ -139,6 +147,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Schedule { name, addr } => fire_schedule(&name, addr).await,
         Command::Password { email, addr } => set_password(&email, addr).await,
     }
+}
+
+/// A `--provider` value: a group SSO provider as the API names it.
+fn parse_provider(text: &str) -> Result<shared::model::SsoProvider, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| format!("`{text}` is not a provider: use google or microsoft"))
 }
 
 /// `deps` with the local identity provider (Argon2 credentials in the

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use crate::error::{Error, FieldError, Validator};
 use crate::model::{
     EmailAddress, GroupId, GroupName, Invitation, InvitationValidity, JoinOutcome, Region,
+    SsoProvider,
 };
 
 /// Most addresses one bulk invitation call accepts.
@@ -163,6 +164,10 @@ pub struct PreviewView {
     /// The address an email invitation was sent to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invited_email: Option<EmailAddress>,
+    /// The single sign-on providers whose sessions the group accepts, so
+    /// the joiner signs in with one of them; empty: any sign-in will do.
+    #[serde(default)]
+    pub sso_providers: Vec<SsoProvider>,
 }
 
 /// Outcome of a join.

@@ -4,6 +4,7 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use crate::error::{Error, FieldError};
+use crate::model::SsoProvider;
 
 /// Media type of every error response.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
@@ -17,6 +18,9 @@ struct Problem<'a> {
     detail: String,
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     errors: &'a [FieldError],
+    /// `sso-required` only: the providers whose sessions the group admits.
+    #[serde(rename = "ssoProviders", skip_serializing_if = "Option::is_none")]
+    sso_providers: Option<&'a [SsoProvider]>,
 }
 
 /// Maps an error to its problem response: status, type and title come from
@@ -33,7 +37,7 @@ pub fn problem_response(error: &Error) -> Response<Body> {
         Error::Unauthenticated(why) => (*why).into(),
         Error::Forbidden(why) => why.clone(),
         Error::NotFound(what) => format!("{what} not found"),
-        Error::Refused { detail, .. } => detail.clone(),
+        Error::Refused { detail, .. } | Error::SsoRequired { detail, .. } => detail.clone(),
         Error::IdempotencyKeyReused => {
             "this Idempotency-Key was already used with a different request".into()
         }
@@ -47,12 +51,17 @@ pub fn problem_response(error: &Error) -> Response<Body> {
         Error::Validation(errors) => errors,
         _ => &[],
     };
+    let sso_providers = match error {
+        Error::SsoRequired { providers, .. } => Some(providers.as_slice()),
+        _ => None,
+    };
     let problem = Problem {
         kind: kind.type_uri(),
         title: kind.title(),
         status: kind.status(),
         detail,
         errors,
+        sso_providers,
     };
     let body = serde_json::to_string(&problem).unwrap_or_else(|_| String::from("{}"));
     let mut response = Response::builder()
@@ -167,5 +176,25 @@ mod tests {
         )));
         assert_eq!(body["errors"][0]["field"], "autoAcceptDomains[0]");
         assert_eq!(body["errors"][0]["reason"], "is a free email provider");
+    }
+
+    #[test]
+    fn an_sso_refusal_names_the_providers_that_would_do() {
+        let providers =
+            std::collections::BTreeSet::from([SsoProvider::Microsoft, SsoProvider::Google]);
+        let response = problem_response(&Error::sso_required(&providers, "sign in with Google"));
+        assert_eq!(response.status(), 403);
+        let body = body_of(&response);
+        assert_eq!(body["type"], "/problems/sso-required");
+        assert_eq!(
+            body["ssoProviders"],
+            serde_json::json!(["google", "microsoft"])
+        );
+        assert_eq!(body["detail"], "sign in with Google");
+        let other = body_of(&problem_response(&Error::NotFound("group")));
+        assert!(
+            other.get("ssoProviders").is_none(),
+            "only sso-required has it"
+        );
     }
 }

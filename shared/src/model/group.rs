@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::{AccountId, DomainProof, EmailAddress, EmailDomain, GroupId, GroupName, TokenHash};
 use crate::error::{Error, Result};
+use crate::identity::{Caller, SignIn};
 use crate::problem::ProblemKind;
 
 /// Member accounts a group may hold (product limit).
@@ -38,6 +39,88 @@ pub enum SsoProvider {
     Google,
     /// Microsoft 365.
     Microsoft,
+}
+
+impl SsoProvider {
+    /// Every provider a group may list.
+    pub const ALL: [SsoProvider; 2] = [Self::Google, Self::Microsoft];
+
+    /// The user pool's name for the identity provider behind this one
+    /// (`ProviderName` of its `AWS::Cognito::UserPoolIdentityProvider` in
+    /// `infra/template.yaml`): what Cognito writes as `providerName` in a
+    /// federated user's `identities` claim, and the prefix of their
+    /// `cognito:username` (`Google_<id>`). `Google` is Cognito's built-in
+    /// provider; `Microsoft` is the Entra ID (OIDC) provider. The one place
+    /// the code names them; a test holds the template to the same names.
+    pub const fn identity_provider(self) -> &'static str {
+        match self {
+            Self::Google => "Google",
+            Self::Microsoft => "Microsoft",
+        }
+    }
+
+    /// The provider whose user pool name is `name` (exactly), if any.
+    pub fn from_identity_provider(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.identity_provider() == name)
+    }
+
+    /// The name people know it by, for messages.
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            Self::Google => "Google",
+            Self::Microsoft => "Microsoft",
+        }
+    }
+}
+
+/// True when a session signed in as `sign_in` satisfies the SSO setting
+/// `sso`: any session when it lists no provider, else only a session
+/// federated through one of those it lists.
+pub fn sso_admits(sso: &BTreeSet<SsoProvider>, sign_in: SignIn) -> bool {
+    sso.is_empty()
+        || match sign_in {
+            SignIn::Sso(provider) => sso.contains(&provider),
+            SignIn::Password => false,
+        }
+}
+
+/// `Google`, `Google or Microsoft`: the providers of a setting, for people.
+fn either(sso: &BTreeSet<SsoProvider>) -> String {
+    sso.iter()
+        .map(|p| p.display_name())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// How a session signed in, for people.
+fn signed_in_as(sign_in: SignIn) -> String {
+    match sign_in {
+        SignIn::Password => "with a password".into(),
+        SignIn::Sso(provider) => format!("with {}", provider.display_name()),
+    }
+}
+
+/// The rule of an SSO setting an admin sends (on a new group or an edit):
+/// it must admit the session they send it from, or they would lock
+/// themself out of the group's administration with that very request
+/// (refused on `sso`, naming why; they sign in with a listed provider
+/// first). Other admins' sessions are theirs to mind: the setting is the
+/// group's policy.
+pub fn ensure_sso_keeps_caller(sso: &BTreeSet<SsoProvider>, sign_in: SignIn) -> Result<()> {
+    if sso_admits(sso, sign_in) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "sso",
+        format!(
+            "you are signed in {}: requiring {} would lock you out of this group; sign in with {} first",
+            signed_in_as(sign_in),
+            either(sso),
+            either(sso),
+        ),
+    ))
 }
 
 /// How often a scheduled email goes out.
@@ -253,6 +336,46 @@ impl Group {
         }
     }
 
+    /// The rule of the group's single sign-on setting ("Group Single
+    /// Sign-On"), the one place it is decided: when the group lists SSO
+    /// providers, only a session federated through one of them may join
+    /// it (by invitation, link, request or "add myself") or act in it as an
+    /// administrator; otherwise any session may. Refused as `sso-required`,
+    /// naming the providers that would do. Callers check who may act first
+    /// (an outsider learns nothing of the setting), then this.
+    pub fn admits_session(&self, sign_in: SignIn) -> Result<()> {
+        if sso_admits(&self.sso, sign_in) {
+            return Ok(());
+        }
+        Err(Error::sso_required(
+            &self.sso,
+            format!(
+                "this group admits only sessions signed in with {}; you are signed in {}: sign in with {} and try again",
+                either(&self.sso),
+                signed_in_as(sign_in),
+                either(&self.sso),
+            ),
+        ))
+    }
+
+    /// The rule for approving a request filed signed in as `sign_in`: the
+    /// same SSO rule as a join, applied to the requester's session when
+    /// they asked (the group's setting may have changed since).
+    pub fn admits_request(&self, sign_in: SignIn) -> Result<()> {
+        if sso_admits(&self.sso, sign_in) {
+            return Ok(());
+        }
+        Err(Error::sso_required(
+            &self.sso,
+            format!(
+                "the requester asked signed in {}, and this group now admits only sessions signed in with {}: they must ask again signed in with {}",
+                signed_in_as(sign_in),
+                either(&self.sso),
+                either(&self.sso),
+            ),
+        ))
+    }
+
     /// The rule for a new member: the group has room under `max_members`.
     pub fn ensure_room(&self, max_members: u32) -> Result<()> {
         if self.member_count >= max_members {
@@ -265,12 +388,24 @@ impl Group {
     }
 }
 
-/// The rule for every admin operation: the group, if `account` administers
-/// it; otherwise the same 404 as a missing group, so outsiders learn nothing.
-pub fn administered_by(group: Option<Group>, account: &AccountId) -> Result<Group> {
+/// The group, if `account` administers it; otherwise the same 404 as a
+/// missing group, so outsiders learn nothing. Who administers, only: an
+/// operation a caller asks for goes through [`administered_by`], which adds
+/// the session's rule.
+pub fn administered_by_account(group: Option<Group>, account: &AccountId) -> Result<Group> {
     group
         .filter(|g| g.is_admin(account))
         .ok_or(Error::NotFound("group"))
+}
+
+/// The rule for every admin operation: the group, if the caller
+/// administers it (otherwise the same 404 as a missing group, so outsiders
+/// learn nothing) and their session satisfies its SSO setting
+/// ([`Group::admits_session`]; otherwise `sso-required`).
+pub fn administered_by(group: Option<Group>, caller: &Caller) -> Result<Group> {
+    let group = administered_by_account(group, &caller.account_id)?;
+    group.admits_session(caller.sign_in)?;
+    Ok(group)
 }
 
 /// A validated request to create a group.
@@ -591,6 +726,116 @@ mod tests {
                 expected,
                 "{case}"
             );
+        }
+    }
+
+    fn group_requiring(sso: &[SsoProvider]) -> Group {
+        let creator = AccountId::parse("sub", "creator").expect("valid");
+        NewGroup {
+            name: GroupName::parse("n", "Initech").expect("valid"),
+            products: BTreeSet::from([Product::B2]),
+            managed: true,
+            join_policy: JoinPolicy::default(),
+            sso: sso.iter().copied().collect(),
+            member_summary_emails: EmailCadence::Weekly,
+            admin_report_emails: AdminReportEmails::default(),
+            version_history_30_days: false,
+            admin_notifications: true,
+        }
+        .into_group(
+            GroupId::new(),
+            creator,
+            email("c@example.com"),
+            OffsetDateTime::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn an_sso_setting_admits_only_sessions_of_its_providers() {
+        use SsoProvider::{Google, Microsoft};
+        let password = SignIn::Password;
+        let google = SignIn::Sso(Google);
+        let microsoft = SignIn::Sso(Microsoft);
+        let cases: [(&[SsoProvider], SignIn, bool); 9] = [
+            (&[], password, true),
+            (&[], google, true),
+            (&[], microsoft, true),
+            (&[Google], password, false),
+            (&[Google], google, true),
+            (&[Google], microsoft, false),
+            (&[Google, Microsoft], password, false),
+            (&[Google, Microsoft], google, true),
+            (&[Google, Microsoft], microsoft, true),
+        ];
+        for (sso, session, admitted) in cases {
+            let group = group_requiring(sso);
+            let outcome = group.admits_session(session);
+            assert_eq!(outcome.is_ok(), admitted, "{sso:?} {session:?}");
+            assert_eq!(
+                group.admits_request(session).is_ok(),
+                admitted,
+                "request: {sso:?} {session:?}"
+            );
+            assert_eq!(
+                ensure_sso_keeps_caller(&group.sso, session).is_ok(),
+                admitted,
+                "setting: {sso:?} {session:?}"
+            );
+            if let Err(refusal) = outcome {
+                assert_eq!(refusal.kind(), ProblemKind::SsoRequired);
+                let Error::SsoRequired { providers, detail } = refusal else {
+                    panic!("an sso-required refusal: {refusal:?}");
+                };
+                assert_eq!(providers, sso, "names the providers that would do");
+                assert!(detail.contains("you are signed in with"), "{detail}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_admin_rule_is_who_administers_then_their_session() {
+        let group = group_requiring(&[SsoProvider::Google]);
+        let admin = |sign_in| Caller {
+            account_id: AccountId::parse("sub", "creator").expect("valid"),
+            email: email("c@example.com"),
+            email_verified: true,
+            sign_in,
+        };
+        let outsider = Caller {
+            account_id: AccountId::parse("sub", "outsider").expect("valid"),
+            ..admin(SignIn::Password)
+        };
+        assert!(
+            administered_by(
+                Some(group.clone()),
+                &admin(SignIn::Sso(SsoProvider::Google))
+            )
+            .is_ok()
+        );
+        let refused = administered_by(Some(group.clone()), &admin(SignIn::Password));
+        assert!(
+            matches!(refused, Err(Error::SsoRequired { .. })),
+            "{refused:?}"
+        );
+        // An outsider learns nothing of the setting: the missing group's 404.
+        let hidden = administered_by(Some(group.clone()), &outsider);
+        assert!(
+            matches!(hidden, Err(Error::NotFound("group"))),
+            "{hidden:?}"
+        );
+        assert!(administered_by_account(Some(group), &outsider.account_id).is_err());
+    }
+
+    #[test]
+    fn provider_names_round_trip_and_nothing_else_is_one() {
+        for provider in SsoProvider::ALL {
+            assert_eq!(
+                SsoProvider::from_identity_provider(provider.identity_provider()),
+                Some(provider)
+            );
+        }
+        for other in ["google", "GOOGLE", "Microsoft365", "SignInWithApple", ""] {
+            assert_eq!(SsoProvider::from_identity_provider(other), None, "{other}");
         }
     }
 

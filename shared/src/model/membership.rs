@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{AccountId, DirectAdmission, DomainProof, EmailAddress, Group, TokenHash, TokenKind};
+use super::{
+    AccountId, DirectAdmission, DomainProof, EmailAddress, Group, SsoProvider, TokenHash, TokenKind,
+};
 use crate::error::FieldError;
 
 /// Where a member's data lives.
@@ -151,6 +153,12 @@ pub struct MembershipRequest {
     /// was recorded count as unverified.
     #[serde(default)]
     pub email_verified: bool,
+    /// The group SSO provider the requester signed in with when asking
+    /// (absent: a password), so an approval admits the request only if the
+    /// group's SSO setting, when decided, admits that session
+    /// (`Group::admits_request`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_provider: Option<SsoProvider>,
 }
 
 impl MembershipRequest {

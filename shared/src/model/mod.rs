@@ -44,7 +44,8 @@ pub use files::{
 pub use group::{
     AdminEntry, AdminReportEmails, Approval, DirectAdmission, EmailCadence, Group, GroupChanges,
     GroupStatus, InviteLinkState, JoinPolicy, MAX_ADMINS, MAX_AUTO_ACCEPT_DOMAINS, MAX_MEMBERS,
-    NewGroup, Product, SsoProvider, administered_by,
+    NewGroup, Product, SsoProvider, administered_by, administered_by_account,
+    ensure_sso_keeps_caller, sso_admits,
 };
 pub use group::{day, rfc3339};
 pub use ids::{AccountId, GroupId, parse_uuid};

@@ -627,6 +627,7 @@ mod tests {
                 .expect("account id"),
             email: EmailAddress::parse("email", "alice@initech.com").expect("email"),
             email_verified: true,
+            sign_in: crate::identity::SignIn::Password,
         }
     }
 

@@ -19,7 +19,7 @@ use crate::identity::Caller;
 use crate::keys;
 use crate::model::{
     AccountId, AdminEntry, AuditEntry, Billing, DailyCap, DomainProof, EmailAddress, Group,
-    GroupChanges, GroupId, GroupStatus, MAX_ADMINS, Mailing, administered_by, rfc3339,
+    GroupChanges, GroupId, GroupStatus, MAX_ADMINS, Mailing, administered_by_account, rfc3339,
 };
 use crate::outbox::OutboxItem;
 use crate::problem::ProblemKind;
@@ -53,7 +53,7 @@ fn admin_link(gid: &GroupId, aid: &AccountId) -> AdminLink {
 pub(super) fn explain_group(old: Option<Item>, admin: Option<&AccountId>) -> Result<Group> {
     let group: Group = from_item(old.ok_or(Error::NotFound("group"))?)?;
     let group = match admin {
-        Some(admin) => administered_by(Some(group), admin)?,
+        Some(admin) => administered_by_account(Some(group), admin)?,
         None => group,
     };
     group.ensure_active()?;

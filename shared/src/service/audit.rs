@@ -43,7 +43,7 @@ pub async fn group_log(
     limit: usize,
     after: Option<Position>,
 ) -> Result<AuditPage> {
-    administered_by(deps.repo.get_group(gid).await?, &caller.account_id)?;
+    administered_by(deps.repo.get_group(gid).await?, caller)?;
     let (entries, next) = deps.repo.group_audit(gid, limit, after.as_ref()).await?;
     to_page(entries, next)
 }

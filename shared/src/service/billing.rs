@@ -21,7 +21,7 @@ pub(crate) async fn billing_of(
     gid: &GroupId,
 ) -> Result<(Group, Billing, GroupStats)> {
     let (group, billing, stats) = deps.repo.billing_of(gid).await?;
-    let group = administered_by(group, &caller.account_id)?;
+    let group = administered_by(group, caller)?;
     if group.status == GroupStatus::Dissolved {
         return Err(Error::NotFound("billing"));
     }

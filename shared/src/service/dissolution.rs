@@ -11,7 +11,8 @@ use crate::error::Result;
 use crate::identity::Caller;
 use crate::jobs::Job;
 use crate::model::{
-    Dissolution, DissolutionState, GroupId, PREVIEW_VALIDITY, TokenHash, confirmation_token,
+    Dissolution, DissolutionState, GroupId, PREVIEW_VALIDITY, TokenHash, administered_by,
+    confirmation_token,
 };
 use crate::outbox::OutboxItem;
 use crate::reply::{IdempotencyRequest, Reply};
@@ -50,7 +51,9 @@ pub async fn preview(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<Diss
 
 /// Confirms the dissolution with the preview's token: from now on the
 /// group accepts no joins, invitations or edits, and the dissolution job
-/// detaches its members. Replies 202. DynamoDB: one `TransactWriteItems`.
+/// detaches its members. Replies 202. Admins only, from a session the
+/// group's SSO setting admits. DynamoDB: one `GetItem` (the group, for the
+/// session's rule) and one `TransactWriteItems`.
 pub async fn confirm(
     deps: &Deps,
     caller: &Caller,
@@ -58,6 +61,7 @@ pub async fn confirm(
     request: &ConfirmDissolutionRequest,
     idem: Option<IdempotencyRequest>,
 ) -> Result<Reply> {
+    administered_by(deps.repo.get_group(gid).await?, caller)?;
     let now = deps.clock.now();
     let presented = TokenHash::of(request.confirmation_token.trim());
     let job = OutboxItem::job(Job::DissolveGroup { group_id: *gid }, now);

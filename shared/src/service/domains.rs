@@ -11,7 +11,7 @@ use crate::model::{GroupId, administered_by};
 /// Every domain the group lists, with its state and record. Admins only
 /// (everyone else: 404). DynamoDB: one `GetItem`, one `Query`.
 pub async fn list_domains(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<DomainList> {
-    let group = administered_by(deps.repo.get_group(gid).await?, &caller.account_id)?;
+    let group = administered_by(deps.repo.get_group(gid).await?, caller)?;
     let proofs = deps.repo.domain_proofs(gid).await?;
     let domains = group
         .join_policy
@@ -77,7 +77,7 @@ mod verify {
         origin: &Origin,
     ) -> Result<DomainView> {
         let (group, proof) = deps.repo.group_and_domain(gid, domain).await?;
-        let group = administered_by(group, &caller.account_id)?;
+        let group = administered_by(group, caller)?;
         group.ensure_active()?;
         if !group.join_policy.auto_accept_domains.contains(domain) {
             return Err(Error::NotFound("domain"));

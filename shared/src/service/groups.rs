@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::identity::Caller;
 use crate::model::{
     AccountId, AuditAction, Billing, DomainProof, EmailAddress, EmailDomain, Group, GroupChanges,
-    GroupId, NewGroup, Origin, administered_by,
+    GroupId, NewGroup, Origin, administered_by, ensure_sso_keeps_caller,
 };
 use crate::notify;
 use crate::outbox::OutboxItem;
@@ -15,7 +15,9 @@ use crate::reply::{IdempotencyRequest, Reply};
 use crate::repo::DomainEdit;
 
 /// Creates a group with the caller as its first admin. Only a verified email
-/// may create one (the product's "Verify Email" step). Replies 201 with the group.
+/// may create one (the product's "Verify Email" step), and only with an SSO
+/// setting the caller's own session satisfies (or they could not
+/// administer what they made). Replies 201 with the group.
 pub async fn create_group(
     deps: &Deps,
     caller: &Caller,
@@ -27,6 +29,7 @@ pub async fn create_group(
             "verify your email address before creating a group".into(),
         ));
     }
+    ensure_sso_keeps_caller(&new.sso, caller.sign_in)?;
     let now = deps.clock.now();
     let group = new.into_group(
         GroupId::new(),
@@ -60,25 +63,34 @@ pub async fn create_group(
     .await
 }
 
-/// The group if the caller administers it; otherwise the same 404 as a missing group.
+/// The group if the caller administers it (otherwise the same 404 as a
+/// missing group) and their session satisfies its SSO setting (otherwise
+/// `sso-required`).
 pub async fn get_group(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<Group> {
-    administered_by(deps.repo.get_group(gid).await?, &caller.account_id)
+    administered_by(deps.repo.get_group(gid).await?, caller)
 }
 
-/// The groups the caller administers.
+/// The groups the caller administers from this session: a group whose SSO
+/// setting the session does not satisfy is left out, as its `GET` would
+/// refuse it (the caller sees it again signed in with one of its providers).
 pub async fn list_groups(deps: &Deps, caller: &Caller) -> Result<Vec<Group>> {
-    deps.repo.list_admin_groups(&caller.account_id).await
+    let mut groups = deps.repo.list_admin_groups(&caller.account_id).await?;
+    groups.retain(|g| g.admits_session(caller.sign_in).is_ok());
+    Ok(groups)
 }
 
 /// Domains an edit may add and remove together: their proofs join the
 /// group's write, and a transaction holds at most 100 items.
 pub const MAX_DOMAIN_CHANGES: usize = 2 * crate::model::MAX_AUTO_ACCEPT_DOMAINS;
 
-/// Applies an edit; only the group's admins may, and not after dissolution.
-/// An edit of the domain list reads the group first: newly listed domains
-/// get a proof (pending, a fresh challenge), removed ones lose theirs, in
-/// the group's own write. Domains listed before proofs existed keep none
-/// until verified (see `domains::verify`).
+/// Applies an edit; only the group's admins may, from a session its SSO
+/// setting admits, and not after dissolution. A new SSO setting must admit
+/// the caller's own session (no admin locks themself out with the request
+/// that sets it). The group is read first (one `GetItem`) for the session's
+/// rule; an edit of the domain list uses that read too: newly listed
+/// domains get a proof (pending, a fresh challenge), removed ones lose
+/// theirs, in the group's own write. Domains listed before proofs existed
+/// keep none until verified (see `domains::verify`).
 pub async fn update_group(
     deps: &Deps,
     caller: &Caller,
@@ -86,6 +98,13 @@ pub async fn update_group(
     changes: &GroupChanges,
     origin: &Origin,
 ) -> Result<Group> {
+    if changes.auto_accept_domains.is_none() {
+        // (An edit of the domains reads the group for its own plan below.)
+        administered(deps, caller, gid).await?;
+    }
+    if let Some(sso) = &changes.sso {
+        ensure_sso_keeps_caller(sso, caller.sign_in)?;
+    }
     let action = AuditAction::SettingsChanged {
         fields: changes.fields().into_iter().map(String::from).collect(),
     };
@@ -121,7 +140,7 @@ async fn domain_edit(
         Some(read) => (Some(read.group), read.domains_version),
         None => (None, 0),
     };
-    let group = administered_by(group, &caller.account_id)?;
+    let group = administered_by(group, caller)?;
     group.ensure_active()?;
     let before = &group.join_policy.auto_accept_domains;
     let now = deps.clock.now();
@@ -145,10 +164,11 @@ async fn domain_edit(
 
 /// The group, if the caller administers it (else the same 404 as a
 /// missing group, before anything else is looked up, so a stranger learns
-/// nothing from what follows). Read for the admins' addresses only: the
-/// write's conditions decide. One consistent `GetItem`.
+/// nothing from what follows) from a session its SSO setting admits. Read
+/// for the admins' addresses and the session's rule: the write's
+/// conditions decide who administers. One consistent `GetItem`.
 async fn administered(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<Group> {
-    administered_by(deps.repo.get_group(gid).await?, &caller.account_id)
+    administered_by(deps.repo.get_group(gid).await?, caller)
 }
 
 /// The email to every admin of `group` (the target included) that an admin
@@ -160,7 +180,7 @@ fn admins_changed_email(
     added: bool,
     now: time::OffsetDateTime,
 ) -> Result<OutboxItem> {
-    let mut to: Vec<EmailAddress> = group.admins.values().map(|a| a.email.clone()).collect();
+    let mut to: Vec<EmailAddress> = group.admin_emails();
     let target_email = match target.1 {
         Some(email) => email.clone(),
         None => group

@@ -223,7 +223,7 @@ async fn invitation_of(
         .repo
         .group_with::<Invitation>(gid, &keys::invitation(gid, email))
         .await?;
-    let group = administered_by(group, &caller.account_id)?;
+    let group = administered_by(group, caller)?;
     Ok((group, invitation.ok_or(Error::NotFound("invitation"))?))
 }
 

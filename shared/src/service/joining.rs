@@ -74,7 +74,8 @@ async fn resolve(
 }
 
 /// What a joiner will accept, shown before they sign in. The outcome assumes
-/// a verified address (an invitation's own address for email invitations).
+/// a verified address (an invitation's own address for email invitations),
+/// and `ssoProviders` says which sign-ins the group accepts (any, when empty).
 pub async fn preview(deps: &Deps, raw: &str) -> Result<PreviewView> {
     let Resolved { group, record, .. } = resolve(deps, raw, None, deps.clock.now()).await?;
     let invited_email = match &record.via {
@@ -95,6 +96,7 @@ pub async fn preview(deps: &Deps, raw: &str) -> Result<PreviewView> {
         regions: Region::ALL.to_vec(),
         outcome,
         invited_email,
+        sso_providers: group.sso.iter().copied().collect(),
     })
 }
 
@@ -144,6 +146,9 @@ async fn join_once(
         account,
         proof,
     } = resolve(deps, raw, Some(caller), now).await?;
+    // Joining and asking alike need a session the group's SSO setting
+    // admits; refused before anything is written (the account included).
+    group.admits_session(caller.sign_in)?;
     consents(
         &group,
         request.accept_managed_access,
@@ -208,6 +213,7 @@ async fn join_once(
                 managed_access_accepted,
                 version_history_accepted: request.accept_version_history,
                 email_verified: caller.email_verified,
+                sso_provider: caller.sign_in.provider(),
             };
             let review = format!(
                 "{}/groups/{}/requests",

@@ -82,7 +82,7 @@ impl Acting<'_> {
             .repo
             .group_with(self.group, &crate::keys::member(self.group, self.member))
             .await?;
-        acting_for(group, member, &self.caller.account_id).map(drop)
+        acting_for(group, member, self.caller).map(drop)
     }
 }
 
@@ -111,7 +111,7 @@ pub async fn member_files(
         .repo
         .group_member_bucket(acting.group, acting.member, bucket_name)
         .await?;
-    acting_for(group, member, &acting.caller.account_id)?;
+    acting_for(group, member, acting.caller)?;
     let after = folder_resume(&folder, next_token)?;
     bucket.ok_or(Error::NotFound("bucket"))?;
     let action = AuditAction::FilesBrowsed {
@@ -167,8 +167,9 @@ fn snapshot_request(
 }
 
 /// Asks for a snapshot: a Pending snapshot, its audit entry and its build
-/// job, in one `TransactWriteItems` under the managed-access conditions.
-/// Answers 202 with the Pending snapshot.
+/// job, in one `TransactWriteItems` under the managed-access conditions,
+/// after the rule is read (one `BatchGetItem`: the session's part of it is
+/// no condition). Answers 202 with the Pending snapshot.
 pub async fn create_snapshot(
     deps: &Deps,
     acting: Acting<'_>,
@@ -178,6 +179,7 @@ pub async fn create_snapshot(
 ) -> Result<Reply> {
     let now = deps.clock.now();
     let (bucket, selection, name) = snapshot_request(body, now)?;
+    acting.check(deps).await?;
     let snapshot = Snapshot {
         id: Uuid::now_v7(),
         account_id: acting.member.clone(),

@@ -1,5 +1,8 @@
 //! The caller's own computers and B2 buckets (`/me/...`): what the backup
-//! client checks in and what a member manages for themself.
+//! client checks in and what a member manages for themself. These read no
+//! group, so a group's SSO setting does not bind them (it binds joining and
+//! administering): checking it here would cost a group read on every
+//! check-in.
 
 use super::idempotency::write_once;
 use super::retrying;

@@ -52,7 +52,7 @@ async fn add_myself_once(
         .repo
         .group_with::<Account>(gid, &keys::account(&caller.account_id))
         .await?;
-    let group = administered_by(group, &caller.account_id)?;
+    let group = administered_by(group, caller)?;
     consents(&group, true, version_history)?;
     let now = deps.clock.now();
     let member = Member {
@@ -110,7 +110,7 @@ pub async fn remove_member(
             .repo
             .group_with_account::<Member>(gid, &keys::member(gid, aid), aid)
             .await?;
-        let group = administered_by(group, &caller.account_id)?;
+        let group = administered_by(group, caller)?;
         let (Some(member), Some(account)) = (member, account) else {
             return Err(Error::NotFound("member"));
         };
@@ -131,7 +131,9 @@ pub async fn remove_member(
 
 /// The caller leaves their group (in a managed group, withdrawing consent to
 /// admin access): they get the same payment-method email as a removal, the
-/// admins are told. Their account stays. 404 when in no group.
+/// admins are told. Their account stays. 404 when in no group. Any session
+/// may leave, whatever the group's SSO setting: giving up access is not
+/// access, and a member who joined before the setting must not be held in.
 pub async fn leave_group(deps: &Deps, caller: &Caller) -> Result<()> {
     retrying(|| async {
         let account = deps

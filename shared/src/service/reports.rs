@@ -15,9 +15,11 @@ use crate::repo::Position;
 /// Asks for the group's report of today: Pending now, Ready once its job
 /// ran. Asking again while it is being built answers that same report (no
 /// second build); asking again once it is Ready (or stale) builds it anew,
-/// replacing it. Admins only. DynamoDB: one `TransactWriteItems`, plus one
-/// `GetItem` when it was already being built.
+/// replacing it. Admins only, from a session the group's SSO setting
+/// admits. DynamoDB: one `GetItem` (the group, for the session's rule), one
+/// `TransactWriteItems`, plus one `GetItem` when it was already being built.
 pub async fn request_report(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<Report> {
+    administered_by(deps.repo.get_group(gid).await?, caller)?;
     let now = deps.clock.now();
     let period = ReportPeriod::Day(now.date());
     let report = Report::pending(*gid, period, Some(caller.account_id.clone()), now);
@@ -57,7 +59,7 @@ pub async fn list_reports(
     limit: usize,
     after: Option<Position>,
 ) -> Result<Page<Report>> {
-    administered_by(deps.repo.get_group(gid).await?, &caller.account_id)?;
+    administered_by(deps.repo.get_group(gid).await?, caller)?;
     let (reports, next) = deps.repo.list_reports(gid, limit, after.as_ref()).await?;
     Ok(Page {
         items: reports,
@@ -76,7 +78,7 @@ pub async fn download_report(
     period: &ReportPeriod,
 ) -> Result<crate::storage::SignedUrl> {
     let (group, report) = deps.repo.group_and_report(gid, period).await?;
-    administered_by(group, &caller.account_id)?;
+    administered_by(group, caller)?;
     let report = report.ok_or(Error::NotFound("report"))?;
     if report.state != crate::model::ReportState::Ready {
         return Err(Error::refused(

@@ -9,7 +9,7 @@ use super::retrying;
 use crate::api::page;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
-use crate::identity::Caller;
+use crate::identity::{Caller, SignIn};
 use crate::keys;
 use crate::model::{Account, AccountId, Group, GroupId, MembershipRequest, administered_by};
 use crate::reply::{IdempotencyRequest, Reply};
@@ -43,7 +43,7 @@ async fn request_of(
         .repo
         .group_with_account::<MembershipRequest>(gid, &keys::request(gid, aid), aid)
         .await?;
-    let group = administered_by(group, &caller.account_id)?;
+    let group = administered_by(group, caller)?;
     Ok((group, request.ok_or(Error::NotFound("request"))?, account))
 }
 
@@ -91,6 +91,9 @@ async fn decide_once(
         })
         .await;
     }
+    // The requester's session when they asked must satisfy the group's
+    // SSO setting as it is now, as a join would.
+    group.admits_request(SignIn::from_provider(request.sso_provider))?;
     let member = request.approve(now);
     let reply = Reply::json(200, &member)?;
     let membership = NewMembership {

@@ -19,7 +19,7 @@ const MEMBERS_PER_QUERY: i32 = 100;
 /// The synopsis: members, computers, alerts, bytes stored. One `BatchGetItem`.
 pub async fn synopsis(deps: &Deps, caller: &Caller, gid: &GroupId) -> Result<Synopsis> {
     let (group, stats) = deps.repo.group_and_stats(gid).await?;
-    let group = administered_by(group, &caller.account_id)?;
+    let group = administered_by(group, caller)?;
     Ok(Synopsis {
         members: group.member_count,
         computers: stats.computers,
@@ -123,7 +123,7 @@ pub async fn computer_details(
     cid: &ComputerId,
 ) -> Result<Computer> {
     let (group, member, computer) = deps.repo.group_member_computer(gid, aid, cid).await?;
-    administered_by(group, &caller.account_id)?;
+    administered_by(group, caller)?;
     match (member, computer) {
         (Some(_), Some(computer)) => Ok(computer),
         _ => Err(Error::NotFound("computer")),
