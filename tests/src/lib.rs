@@ -824,4 +824,46 @@ impl TestApp {
     pub fn repo(&self) -> &Repository {
         &self.deps.repo
     }
+
+    /// Overwrites attributes (dotted paths for nested ones) of the item
+    /// `pk`/`sk` behind the service's
+    /// back: the state an older release, an outside change or a corrupt
+    /// write leaves, which no route would make.
+    pub async fn set_attributes(
+        &self,
+        pk: &str,
+        sk: &str,
+        attributes: &[(&str, aws_sdk_dynamodb::types::AttributeValue)],
+    ) {
+        let mut update = self
+            .repo()
+            .client()
+            .update_item()
+            .table_name(self.repo().table())
+            .key(
+                "PK",
+                aws_sdk_dynamodb::types::AttributeValue::S(pk.to_owned()),
+            )
+            .key(
+                "SK",
+                aws_sdk_dynamodb::types::AttributeValue::S(sk.to_owned()),
+            );
+        let mut sets = Vec::new();
+        for (i, (path, value)) in attributes.iter().enumerate() {
+            // A dotted path names a nested attribute (`joinPolicy.x`).
+            let mut placeholders = Vec::new();
+            for (k, name) in path.split('.').enumerate() {
+                let placeholder = format!("#a{i}_{k}");
+                update = update.expression_attribute_names(&placeholder, name);
+                placeholders.push(placeholder);
+            }
+            sets.push(format!("{} = :v{i}", placeholders.join(".")));
+            update = update.expression_attribute_values(format!(":v{i}"), value.clone());
+        }
+        update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await
+            .expect("attributes overwritten");
+    }
 }

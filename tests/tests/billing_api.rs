@@ -19,20 +19,12 @@ fn computer() -> Value {
 /// Sets what an account stores (files arrive with managed access; this is
 /// the state their confirmed uploads leave).
 async fn set_stored_bytes(app: &TestApp, email: &str, bytes: u64) {
-    app.repo()
-        .client()
-        .update_item()
-        .table_name(app.repo().table())
-        .key(
-            "PK",
-            AttributeValue::S(format!("ACCOUNT#{}", local::auth::local_subject(email))),
-        )
-        .key("SK", AttributeValue::S("ACCOUNT".into()))
-        .update_expression("SET storedBytes = :b")
-        .expression_attribute_values(":b", AttributeValue::N(bytes.to_string()))
-        .send()
-        .await
-        .expect("stored bytes");
+    app.set_attributes(
+        &format!("ACCOUNT#{}", local::auth::local_subject(email)),
+        "ACCOUNT",
+        &[("storedBytes", AttributeValue::N(bytes.to_string()))],
+    )
+    .await;
 }
 
 /// A group of alice's with `members` members.
@@ -178,17 +170,12 @@ async fn one_failing_group_does_not_stop_the_others() {
         )
         .await;
     // A billing item that no longer reads: its group's job fails.
-    app.repo()
-        .client()
-        .update_item()
-        .table_name(app.repo().table())
-        .key("PK", AttributeValue::S(format!("GROUP#{broken}")))
-        .key("SK", AttributeValue::S("BILLING".into()))
-        .update_expression("SET prices = :junk")
-        .expression_attribute_values(":junk", AttributeValue::S("junk".into()))
-        .send()
-        .await
-        .expect("corrupt");
+    app.set_attributes(
+        &format!("GROUP#{broken}"),
+        "BILLING",
+        &[("prices", AttributeValue::S("junk".into()))],
+    )
+    .await;
     let day = app.clock.now().date();
     usage::schedule(&app.deps, day, time::OffsetDateTime::now_utc())
         .await

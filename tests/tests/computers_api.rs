@@ -234,24 +234,15 @@ async fn a_bucket_holding_files_is_not_deleted() {
     app.post("/me/buckets", &ana, json!({"name": "ana-photos"}))
         .await;
     // What confirmed uploads leave behind (files arrive with managed access).
-    app.repo()
-        .client()
-        .update_item()
-        .table_name(app.repo().table())
-        .key(
-            "PK",
-            AttributeValue::S(format!(
-                "ACCOUNT#{}",
-                local::auth::local_subject("ana@initech.com")
-            )),
-        )
-        .key("SK", AttributeValue::S("BUCKET#ana-photos".into()))
-        .update_expression("SET storedBytes = :b, fileCount = :f")
-        .expression_attribute_values(":b", AttributeValue::N("2048".into()))
-        .expression_attribute_values(":f", AttributeValue::N("2".into()))
-        .send()
-        .await
-        .expect("files");
+    app.set_attributes(
+        &format!("ACCOUNT#{}", local::auth::local_subject("ana@initech.com")),
+        "BUCKET#ana-photos",
+        &[
+            ("storedBytes", AttributeValue::N("2048".into())),
+            ("fileCount", AttributeValue::N("2".into())),
+        ],
+    )
+    .await;
     let refused = app.delete("/me/buckets/ana-photos", &ana).await;
     assert_eq!(refused.status, 409, "{refused:?}");
     assert_eq!(refused.body["type"], "/problems/bucket-not-empty");

@@ -198,28 +198,17 @@ async fn domains_listed_before_proofs_do_not_auto_accept_until_verified() {
     let gid = app.create_group(&alice, restricted(&[])).await;
     // The shape a group listing a domain had before proofs: the list on
     // the group, no proof item.
-    app.repo()
-        .client()
-        .update_item()
-        .table_name(app.repo().table())
-        .key(
-            "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("GROUP#{gid}")),
-        )
-        .key(
-            "SK",
-            aws_sdk_dynamodb::types::AttributeValue::S("GROUP".into()),
-        )
-        .update_expression("SET joinPolicy.autoAcceptDomains = :d")
-        .expression_attribute_values(
-            ":d",
+    app.set_attributes(
+        &format!("GROUP#{gid}"),
+        "GROUP",
+        &[(
+            "joinPolicy.autoAcceptDomains",
             aws_sdk_dynamodb::types::AttributeValue::L(vec![
                 aws_sdk_dynamodb::types::AttributeValue::S("initech.com".into()),
             ]),
-        )
-        .send()
-        .await
-        .expect("write the old shape");
+        )],
+    )
+    .await;
     let link = link_token(&app, &alice, &gid).await;
 
     assert_eq!(join(&app, &link, "dave@initech.com").await, 202);

@@ -296,26 +296,15 @@ async fn an_address_whose_holder_moved_on_is_taken_without_asking_the_provider()
     // Gus's account has since been stored with another address while the
     // claim still names it (what writes made before this release could
     // leave); the provider still has him with the old one.
-    app.repo()
-        .client()
-        .update_item()
-        .table_name(app.repo().table())
-        .key(
-            "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT#gus-1".into()),
-        )
-        .key(
-            "SK",
-            aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT".into()),
-        )
-        .update_expression("SET email = :moved")
-        .expression_attribute_values(
-            ":moved",
+    app.set_attributes(
+        "ACCOUNT#gus-1",
+        "ACCOUNT",
+        &[(
+            "email",
             aws_sdk_dynamodb::types::AttributeValue::S("gus@elsewhere.example".into()),
-        )
-        .send()
-        .await
-        .expect("stored address moved on");
+        )],
+    )
+    .await;
     let hugo = app.token_as("hugo-1", "gus@initech.com");
     let me = app.get("/me", &hugo).await;
     assert_eq!(me.status, 200, "{me:?}");

@@ -503,26 +503,15 @@ async fn a_stale_email_claim_makes_nobody_an_admin() {
     assert_eq!(app.get("/me", &bob).await.status, 200);
     // Bob's account has since changed its email (the claim still names it).
     let bob_id = local::auth::local_subject("bob@contoso.com");
-    app.repo()
-        .client()
-        .update_item()
-        .table_name(app.repo().table())
-        .key(
-            "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCOUNT#{bob_id}")),
-        )
-        .key(
-            "SK",
-            aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT".into()),
-        )
-        .update_expression("SET email = :new")
-        .expression_attribute_values(
-            ":new",
+    app.set_attributes(
+        &format!("ACCOUNT#{bob_id}"),
+        "ACCOUNT",
+        &[(
+            "email",
             aws_sdk_dynamodb::types::AttributeValue::S("bob@elsewhere.example".into()),
-        )
-        .send()
-        .await
-        .expect("email changed");
+        )],
+    )
+    .await;
     let added = app
         .post(
             &format!("/groups/{gid}/admins"),

@@ -233,26 +233,15 @@ async fn signing_in_moves_the_email(app: &TestApp, patch: bool) {
         200,
         "sign in with an address its holder no longer signs in with",
     );
-    app.repo()
-        .client()
-        .update_item()
-        .table_name(app.repo().table())
-        .key(
-            "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCOUNT#{second}")),
-        )
-        .key(
-            "SK",
-            aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT".into()),
-        )
-        .update_expression("SET email = :moved")
-        .expression_attribute_values(
-            ":moved",
+    app.set_attributes(
+        &format!("ACCOUNT#{second}"),
+        "ACCOUNT",
+        &[(
+            "email",
             aws_sdk_dynamodb::types::AttributeValue::S(format!("{who}@elsewhere.example")),
-        )
-        .send()
-        .await
-        .expect("the holder's stored address moved on");
+        )],
+    )
+    .await;
     expect(
         sign_in(app.token_as(&format!("{who}-3"), &new)).await,
         200,
