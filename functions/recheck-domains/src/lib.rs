@@ -18,22 +18,12 @@
 //! `GetItem` (the group: its admins) and one `TransactWriteItems` (the
 //! suspension and the admins' email). DNS: one TXT look-up per domain.
 
-use serde::Deserialize;
 use shared::Deps;
 use shared::jobs::Budget;
 use shared::jobs::domains::Rechecked;
-use time::OffsetDateTime;
 
-/// The schedule's input: which schedule fired, and for when.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ScheduledRun {
-    /// The schedule's name (`domains`).
-    pub schedule: String,
-    /// When it was due (`<aws.scheduler.scheduled-time>`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub scheduled_time: OffsetDateTime,
-}
+/// The schedule's input (one shape for every schedule).
+pub use shared::jobs::ScheduledRun;
 
 /// The schedule's name in its input.
 pub const SCHEDULE: &str = "domains";

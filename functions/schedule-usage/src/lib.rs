@@ -10,21 +10,10 @@
 //!
 //! DynamoDB: one `Query` on GSI1 per 500 groups, one `BatchWriteItem` per 25 jobs.
 
-use serde::Deserialize;
 use shared::Deps;
-use time::OffsetDateTime;
 
-/// The schedule's input: which schedule fired, and for when.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ScheduledRun {
-    /// The schedule's name (`usage`).
-    pub schedule: String,
-    /// When it was due (`<aws.scheduler.scheduled-time>`); a late delivery
-    /// still records the day it was due for.
-    #[serde(with = "time::serde::rfc3339")]
-    pub scheduled_time: OffsetDateTime,
-}
+/// The schedule's input (one shape for every schedule).
+pub use shared::jobs::ScheduledRun;
 
 /// How many jobs a run wrote.
 #[derive(Debug, serde::Serialize)]

@@ -13,21 +13,11 @@
 //! DynamoDB per mailing: one `Query` on GSI1 per 500 groups, one
 //! `BatchWriteItem` per 25 jobs.
 
-use serde::Deserialize;
 use shared::Deps;
 use shared::model::EmailCadence;
-use time::OffsetDateTime;
 
-/// The schedule's input: which schedule fired, and for when.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ScheduledRun {
-    /// The schedule: `weekly` or `monthly`.
-    pub schedule: String,
-    /// When it was due (`<aws.scheduler.scheduled-time>`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub scheduled_time: OffsetDateTime,
-}
+/// The schedule's input (one shape for every schedule).
+pub use shared::jobs::ScheduledRun;
 
 /// What a run wrote.
 #[derive(Debug, serde::Serialize)]

@@ -21,6 +21,20 @@ use time::Date;
 
 use crate::model::{AccountId, GroupId, ReportPeriod};
 
+/// The input an EventBridge Scheduler schedule hands its target function:
+/// which schedule fired, and for when. Every schedule of the template sends
+/// this shape; each target checks the name is its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledRun {
+    /// The schedule's name (`usage`, `weekly`, `monthly`, `domains`).
+    pub schedule: String,
+    /// When it was due (`<aws.scheduler.scheduled-time>`): a late or
+    /// repeated delivery still names the day or period it was due for.
+    #[serde(with = "time::serde::rfc3339")]
+    pub scheduled_time: time::OffsetDateTime,
+}
+
 /// One piece of long work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "job")]

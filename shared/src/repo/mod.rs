@@ -26,6 +26,8 @@ mod pages;
 mod quota;
 mod reports;
 mod requests;
+#[cfg(feature = "identity-port")]
+mod sign_in;
 mod snapshots;
 mod synopsis;
 mod tx;
@@ -37,7 +39,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub(crate) use accounts::{ClaimMove, SignIn, email_in_use};
 pub use billing::{AccountUsage, USAGE_SCHEDULE};
 pub use computers::QuietCheckIn;
 pub use contact::{ContactChange, ContactTarget};
@@ -49,6 +50,8 @@ pub use invitations::{InviteCaps, NewInvitation};
 pub use members::{AccountRef, MembersFrom, NewMembership};
 pub use pages::Position;
 pub use requests::NewRequest;
+#[cfg(feature = "identity-port")]
+pub(crate) use sign_in::{ClaimMove, SignIn, email_in_use};
 pub use snapshots::SnapshotOutcome;
 pub use synopsis::GroupStats;
 
