@@ -825,6 +825,19 @@ impl TestApp {
         &self.deps.repo
     }
 
+    /// A fresh invite link of `gid` made by its admin `admin`: its token.
+    pub async fn invite_link(&self, admin: &str, gid: &str) -> String {
+        let reply = self
+            .post(
+                &format!("/groups/{gid}/invite-link"),
+                admin,
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "invite link: {reply:?}");
+        reply.body["token"].as_str().expect("token").to_owned()
+    }
+
     /// Overwrites attributes (dotted paths for nested ones) of the item
     /// `pk`/`sk` behind the service's
     /// back: the state an older release, an outside change or a corrupt

@@ -15,14 +15,6 @@ fn restricted(domains: &[&str]) -> Value {
            "joinPolicy": {"autoAcceptDomains": domains}})
 }
 
-async fn link_token(app: &TestApp, admin: &str, gid: &str) -> String {
-    let reply = app
-        .post(&format!("/groups/{gid}/invite-link"), admin, json!({}))
-        .await;
-    assert_eq!(reply.status, 201, "{reply:?}");
-    reply.body["token"].as_str().expect("token").to_owned()
-}
-
 /// `email` joins through the link: 201 joined or 202 requested.
 async fn join(app: &TestApp, link: &str, email: &str) -> u16 {
     let reply = app
@@ -74,7 +66,7 @@ async fn a_domain_auto_accepts_only_after_its_record_is_served_and_stops_when_it
     let app = spawn_app().await;
     let alice = app.token("alice@initech.com");
     let gid = app.create_group(&alice, restricted(&["initech.com"])).await;
-    let link = link_token(&app, &alice, &gid).await;
+    let link = app.invite_link(&alice, &gid).await;
 
     // Adding the domain gave it a record to publish; it is not proven yet.
     let listed = domain_view(&app, &alice, &gid, "initech.com").await;
@@ -209,7 +201,7 @@ async fn domains_listed_before_proofs_do_not_auto_accept_until_verified() {
         )],
     )
     .await;
-    let link = link_token(&app, &alice, &gid).await;
+    let link = app.invite_link(&alice, &gid).await;
 
     assert_eq!(join(&app, &link, "dave@initech.com").await, 202);
     let legacy = domain_view(&app, &alice, &gid, "initech.com").await;
@@ -238,7 +230,7 @@ async fn editing_the_domains_adds_and_removes_their_proofs() {
     let gid = app.create_group(&alice, restricted(&["initech.com"])).await;
     app.prove_domain(&gid, &alice, "initech.com").await;
     let (_, first_value) = app.domain_record(&gid, &alice, "initech.com").await;
-    let link = link_token(&app, &alice, &gid).await;
+    let link = app.invite_link(&alice, &gid).await;
     let edit = |domains: &'static [&'static str]| {
         let path = format!("/groups/{gid}");
         let app = &app;
@@ -335,7 +327,7 @@ async fn a_suspension_racing_a_join_wins() {
     let alice = app.token("alice@initech.com");
     let gid = app.create_group(&alice, restricted(&["initech.com"])).await;
     app.prove_domain(&gid, &alice, "initech.com").await;
-    let link = link_token(&app, &alice, &gid).await;
+    let link = app.invite_link(&alice, &gid).await;
     let group_id = GroupId::parse("g", &gid).expect("gid");
     let domain = EmailDomain::parse("d", "initech.com").expect("domain");
 

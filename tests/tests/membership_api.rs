@@ -13,14 +13,6 @@ fn accept() -> Value {
     json!({"acceptManagedAccess": true, "region": "eu-central"})
 }
 
-async fn link_token(app: &TestApp, admin: &str, gid: &str) -> String {
-    let reply = app
-        .post(&format!("/groups/{gid}/invite-link"), admin, json!({}))
-        .await;
-    assert_eq!(reply.status, 201, "{reply:?}");
-    reply.body["token"].as_str().expect("token").to_owned()
-}
-
 /// Every item in the table, as text (test only: a scan).
 async fn table_dump(app: &TestApp) -> String {
     format!("{:?}", app.items().await)
@@ -57,7 +49,7 @@ async fn a_restricted_group_turns_link_joins_into_requests_that_admins_decide() 
     let app = spawn_app().await;
     let alice = app.token("alice@initech.com");
     let gid = app.create_group(&alice, managed_group()).await;
-    let token = link_token(&app, &alice, &gid).await;
+    let token = app.invite_link(&alice, &gid).await;
 
     // The joiner previews without signing in.
     let preview = app
@@ -169,7 +161,7 @@ async fn accepted_domains_join_only_verified_exact_matches() {
         .create_group(&alice, json!({"name": "Initech", "products": ["b2"], "managed": false, "joinPolicy": {"autoAcceptDomains": ["initech.com"]}}))
         .await;
     app.prove_domain(&gid, &alice, "initech.com").await;
-    let token = link_token(&app, &alice, &gid).await;
+    let token = app.invite_link(&alice, &gid).await;
     let join = |who: String| {
         let path = format!("/invitations/{token}/join");
         let app = &app;
@@ -327,8 +319,8 @@ async fn the_invite_link_can_be_rotated_and_disabled() {
     let app = spawn_app().await;
     let alice = app.token("alice@initech.com");
     let gid = app.create_group(&alice, json!({"name": "Open", "products": ["b2"], "managed": false, "joinPolicy": {"approval": "autoApproveAll"}})).await;
-    let first = link_token(&app, &alice, &gid).await;
-    let second = link_token(&app, &alice, &gid).await;
+    let first = app.invite_link(&alice, &gid).await;
+    let second = app.invite_link(&alice, &gid).await;
     assert_eq!(
         app.call("GET", &format!("/invitations/{first}"), None, None, &[])
             .await
@@ -374,7 +366,7 @@ async fn the_invite_link_can_be_rotated_and_disabled() {
     assert_eq!(bad.status, 404);
     // An account can be in only one group.
     let other = app.create_group(&app.token("zed@other.org"), json!({"name": "Other", "products": ["b2"], "managed": false, "joinPolicy": {"approval": "autoApproveAll"}})).await;
-    let other_token = link_token(&app, &app.token("zed@other.org"), &other).await;
+    let other_token = app.invite_link(&app.token("zed@other.org"), &other).await;
     let twice = app
         .post(
             &format!("/invitations/{other_token}/join"),
@@ -393,7 +385,7 @@ async fn removing_a_member_keeps_their_account_and_tells_them_to_pay() {
     let app = spawn_app().await;
     let alice = app.token("alice@initech.com");
     let gid = app.create_group(&alice, json!({"name": "Open", "products": ["b2"], "managed": false, "joinPolicy": {"approval": "autoApproveAll"}})).await;
-    let token = link_token(&app, &alice, &gid).await;
+    let token = app.invite_link(&alice, &gid).await;
     let nora = app.token("nora@contoso.com");
     assert_eq!(
         app.post(
@@ -482,7 +474,7 @@ async fn concurrent_joins_never_overfill_a_group() {
     .await;
     let alice = app.token("alice@initech.com");
     let gid = app.create_group(&alice, json!({"name": "Small", "products": ["b2"], "managed": false, "joinPolicy": {"approval": "autoApproveAll"}})).await;
-    let token = link_token(&app, &alice, &gid).await;
+    let token = app.invite_link(&alice, &gid).await;
     let path = format!("/invitations/{token}/join");
     let tokens: Vec<String> = (0..JOINERS)
         .map(|i| app.token(&format!("joiner{i}@contoso.com")))
@@ -588,7 +580,7 @@ async fn admins_are_told_about_requests_and_joins_unless_they_opt_out() {
         .create_group(&alice, json!({"name": "Quiet", "products": ["b2"], "managed": false, "joinPolicy": {"autoAcceptDomains": ["initech.com"]}}))
         .await;
     app.prove_domain(&gid, &alice, "initech.com").await;
-    let token = link_token(&app, &alice, &gid).await;
+    let token = app.invite_link(&alice, &gid).await;
     let join = format!("/invitations/{token}/join");
     assert_eq!(
         app.post(
@@ -653,7 +645,7 @@ async fn outsiders_get_404_on_every_admin_only_membership_route() {
     let app = spawn_app().await;
     let alice = app.token("alice@initech.com");
     let gid = app.create_group(&alice, json!({"name": "Open", "products": ["b2"], "managed": false, "joinPolicy": {"approval": "autoApproveAll"}})).await;
-    let token = link_token(&app, &alice, &gid).await;
+    let token = app.invite_link(&alice, &gid).await;
     assert_eq!(
         app.post(
             &format!("/invitations/{token}/join"),
@@ -772,7 +764,7 @@ async fn approvals_respect_the_limit_and_dissolved_groups_admit_no_one() {
             json!({"name": "Tiny", "products": ["b2"], "managed": false}),
         )
         .await;
-    let token = link_token(&app, &alice, &gid).await;
+    let token = app.invite_link(&alice, &gid).await;
     let join = format!("/invitations/{token}/join");
     for who in ["pat@contoso.com", "quinn@contoso.com"] {
         assert_eq!(
@@ -890,7 +882,7 @@ async fn retried_joins_and_decisions_with_an_idempotency_key_replay_their_first_
     );
 
     // A request approved and a request denied, each retried.
-    let link = link_token(&app, &alice, &gid).await;
+    let link = app.invite_link(&alice, &gid).await;
     for who in ["tia@contoso.com", "uma@contoso.com"] {
         assert_eq!(
             app.post(
@@ -1009,7 +1001,7 @@ async fn an_unverified_address_never_joins_by_any_policy_and_is_never_mailed() {
         .create_group(&alice, json!({"name": "Initech", "products": ["b2"], "managed": false,
                                      "joinPolicy": {"approval": "autoApproveAll", "autoAcceptDomains": ["initech.com"]}}))
         .await;
-    let token = link_token(&app, &alice, &gid).await;
+    let token = app.invite_link(&alice, &gid).await;
     let join = format!("/invitations/{token}/join");
     // Auto-approve and an accepted domain admit a verified address...
     let dave = app

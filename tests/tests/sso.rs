@@ -28,16 +28,6 @@ fn sso_required(reply: &Reply, providers: Value, what: &str) {
     assert_eq!(reply.body["ssoProviders"], providers, "{what}: {reply:?}");
 }
 
-async fn link_token(app: &TestApp, admin: &str, gid: &str) -> String {
-    let reply = app
-        .post(&format!("/groups/{gid}/invite-link"), admin, json!({}))
-        .await;
-    ok(reply, 201, "invite link")["token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
-}
-
 fn join() -> Value {
     json!({"acceptManagedAccess": true, "region": "us-west"})
 }
@@ -58,7 +48,7 @@ async fn an_sso_only_group_refuses_a_password_session_and_accepts_a_google_one()
                    "joinPolicy": {"approval": "autoApproveAll"}, "sso": ["google"]}),
         )
         .await;
-    let link = link_token(&app, &gus, &gid).await;
+    let link = app.invite_link(&gus, &gid).await;
 
     // The preview, before anyone signs in, says which sign-in will do.
     let preview = ok(
@@ -199,7 +189,7 @@ async fn a_group_without_sso_admits_every_session() {
                    "joinPolicy": {"approval": "autoApproveAll"}}),
         )
         .await;
-    let link = link_token(&app, &alice, &gid).await;
+    let link = app.invite_link(&alice, &gid).await;
     let preview = ok(
         app.call("GET", &format!("/invitations/{link}"), None, None, &[])
             .await,
@@ -360,7 +350,7 @@ async fn every_group_route_refuses_an_admin_whose_session_the_group_does_not_adm
         201,
         "pat made an admin",
     );
-    let link = link_token(&app, &gus, &gid).await;
+    let link = app.invite_link(&gus, &gid).await;
     let mel = app.sso_token("mel@initech.com", Google);
     ok(
         app.post(&format!("/invitations/{link}/join"), &mel, join())
@@ -469,7 +459,7 @@ async fn a_request_filed_before_sso_was_required_is_approved_only_if_its_session
             json!({"name": "Initech", "products": ["b2"], "managed": false}),
         )
         .await;
-    let link = link_token(&app, &gus, &gid).await;
+    let link = app.invite_link(&gus, &gid).await;
     // Restricted: both ask.
     for token in [
         app.token("rita@initech.com"),
@@ -539,7 +529,7 @@ async fn a_member_who_joined_with_a_password_keeps_their_own_routes_and_can_leav
                    "joinPolicy": {"approval": "autoApproveAll"}}),
         )
         .await;
-    let link = link_token(&app, &gus, &gid).await;
+    let link = app.invite_link(&gus, &gid).await;
     let pete = app.token("pete@initech.com");
     ok(
         app.post(&format!("/invitations/{link}/join"), &pete, join())
